@@ -1,0 +1,263 @@
+"""Schedule shapes and combinators.
+
+Every function returns an immutable :class:`Schedule`. Steps count optimizer updates from 0;
+``steps`` is the length of a segment, after which its end value holds. Any numeric parameter
+may be a 1-D array of length B, which builds a batch of B schedules (``s(t)`` is then a (B,)
+array and ``s.values(n)`` a (B, n) array). Bad arguments raise ValueError / TypeError naming
+the function, the parameter, the rule and the value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Literal, Optional, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from lrcore._core import Schedule, build, from_json
+
+__all__ = [
+    "Schedule",
+    "constant",
+    "cosine",
+    "cyclic",
+    "exp_decay",
+    "exponential",
+    "from_dict",
+    "inverse_sqrt",
+    "join",
+    "linear",
+    "multistep",
+    "noise",
+    "one_cycle",
+    "one_cycle_momentum",
+    "piecewise_constant",
+    "piecewise_linear",
+    "polynomial",
+    "restarts",
+    "stack",
+    "step_decay",
+    "warmup",
+    "wsd",
+]
+
+#: A number, or a 1-D array of numbers for a batch.
+Num = Union[float, Sequence[float], npt.NDArray[np.floating[Any]], npt.NDArray[np.integer[Any]]]
+#: A step count, or a 1-D array of them for a batch.
+Count = Union[int, Sequence[int], npt.NDArray[np.integer[Any]]]
+#: A schedule, or a number standing for ``constant(number)``.
+ScheduleLike = Union[Schedule, float]
+
+
+def constant(value: Num) -> Schedule:
+    """``value`` at every step."""
+    return build("constant", value)
+
+
+def linear(start: Num, end: Num, steps: Count) -> Schedule:
+    """Linear from ``start`` to ``end``: ``start + (end - start) * min(t, steps) / steps``.
+
+    torch LinearLR is ``linear(base * start_factor, base * end_factor, total_iters)``.
+    """
+    return build("linear", start, end, steps)
+
+
+def cosine(start: Num, end: Num, steps: Count, k: Num = 1.0) -> Schedule:
+    """Cosine decay: ``end + (start - end) * (1 + cos(pi * t**k / steps**k)) / 2``, then ``end``.
+
+    ``k`` is timm's k-decay (k=1 is plain cosine). Unlike torch's CosineAnnealingLR, which
+    rises again past ``T_max``, the end value holds; use :func:`restarts` to repeat.
+    """
+    return build("cosine", start, end, steps, k)
+
+
+def exponential(start: Num, end: Num, steps: Count) -> Schedule:
+    """Geometric from ``start`` to ``end`` (both > 0): ``start * (end / start) ** (min(t, steps) / steps)``."""
+    return build("exponential", start, end, steps)
+
+
+def exp_decay(start: Num, gamma: Num, every: Count = 1) -> Schedule:
+    """``start * gamma ** (t // every)``, endless. torch ExponentialLR is ``every=1``."""
+    return build("exp_decay", start, gamma, every)
+
+
+def polynomial(start: Num, end: Num, steps: Count, power: Num = 1.0) -> Schedule:
+    """``(start - end) * (1 - min(t, steps) / steps) ** power + end``.
+
+    torch PolynomialLR is ``polynomial(base, 0, total_iters, power)``; keras PolynomialDecay
+    (without ``cycle``) is the same formula.
+    """
+    return build("polynomial", start, end, steps, power)
+
+
+def step_decay(start: Num, step_size: Count, gamma: Num = 0.1) -> Schedule:
+    """``start * gamma ** (t // step_size)``, endless (torch StepLR)."""
+    return build("step_decay", start, step_size, gamma)
+
+
+def multistep(start: Num, milestones: Sequence[int], gamma: Num = 0.1) -> Schedule:
+    """``start * gamma ** (number of milestones <= t)`` (torch MultiStepLR).
+
+    ``milestones`` must be sorted; a repeated milestone multiplies by ``gamma`` once per copy,
+    as in torch. The value after the last milestone holds.
+    """
+    return build("multistep", start, milestones, gamma)
+
+
+def piecewise_constant(boundaries: Sequence[int], values: Sequence[float]) -> Schedule:
+    """``values[i]`` on ``[boundaries[i-1], boundaries[i])``: one more value than boundaries,
+    boundaries strictly increasing and positive."""
+    return build("piecewise_constant", boundaries, values)
+
+
+def piecewise_linear(points: Sequence[tuple[int, float]]) -> Schedule:
+    """Linear interpolation through ``(step, value)`` points (steps strictly increasing);
+    the first value holds before the first point and the last one after the last point."""
+    return build("piecewise_linear", points)
+
+
+def inverse_sqrt(peak: Num, warmup_steps: Count) -> Schedule:
+    """transformers' inverse_sqrt: ``peak * t / W`` for ``t < W``, then ``peak / sqrt(t / W)``."""
+    return build("inverse_sqrt", peak, warmup_steps)
+
+
+def cyclic(
+    low: Num,
+    high: Num,
+    step_size_up: Count,
+    step_size_down: Optional[Count] = None,
+    mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
+    gamma: Num = 1.0,
+) -> Schedule:
+    """torch CyclicLR: a triangle from ``low`` up to ``high`` in ``step_size_up`` steps and back
+    in ``step_size_down`` (default: ``step_size_up``), repeating for ever.
+
+    With ``x`` the position in the cycle, ``low + (high - low) * scale_factor(x) * scale``;
+    ``scale`` is 1 (triangular), ``1 / 2 ** (cycle - 1)`` (triangular2) or ``gamma ** t``
+    (exp_range). ``high < low`` gives the inverse cycle that torch uses for momentum.
+    """
+    return build("cyclic", low, high, step_size_up, step_size_down, mode, gamma)
+
+
+def one_cycle(
+    max_lr: Num,
+    total_steps: Count,
+    pct_start: Num = 0.3,
+    anneal: Literal["cos", "linear"] = "cos",
+    div_factor: Num = 25.0,
+    final_div_factor: Num = 1e4,
+    three_phase: bool = False,
+) -> Schedule:
+    """torch OneCycleLR's learning rate. With ``initial = max_lr / div_factor`` and
+    ``min = initial / final_div_factor``: ``initial -> max_lr`` until step ``pct_start * T - 1``,
+    then ``max_lr -> min`` until ``T - 1`` (three phases: ``initial -> max_lr -> initial -> min``,
+    the second ending at ``2 * pct_start * T - 2``). Each phase anneals by cosine,
+    ``end + (start - end) / 2 * (cos(pi * pct) + 1)``, or linearly.
+
+    Past ``T - 1`` the final value holds (torch extrapolates one step, then raises). Every phase
+    must span at least one step and ``three_phase`` needs ``pct_start <= 0.5``: ValueError
+    otherwise, where torch divides by zero or silently skips its third phase.
+    """
+    return build(
+        "one_cycle", max_lr, total_steps, pct_start, anneal, div_factor, final_div_factor,
+        three_phase,
+    )
+
+
+def one_cycle_momentum(
+    total_steps: Count,
+    base: Num = 0.85,
+    max: Num = 0.95,  # noqa: A002 - torch's name for the upper momentum
+    pct_start: Num = 0.3,
+    anneal: Literal["cos", "linear"] = "cos",
+    three_phase: bool = False,
+) -> Schedule:
+    """The momentum cycle of torch OneCycleLR, inverse to :func:`one_cycle`'s learning rate:
+    ``max -> base -> max`` (three phases: ``max -> base -> max -> max``), same phase ends and
+    annealing."""
+    return build("one_cycle_momentum", total_steps, base, max, pct_start, anneal, three_phase)
+
+
+def wsd(
+    peak: Num,
+    total_steps: Count,
+    warmup_steps: Count,
+    decay_steps: Count,
+    final: Num = 0.0,
+    decay: Literal["1-sqrt", "linear", "cosine", "power", "exp"] = "1-sqrt",
+    power: Num = 1.0,
+) -> Schedule:
+    """Warmup-stable-decay, ``total_steps`` including the warm-up (transformers' convention):
+    ``[0, W)`` linear from 0 to ``peak``; ``[W, T - D)`` ``peak``; ``[T - D, T)`` decay with
+    ``f = (t - T + D) / D``: ``final + (peak - final) * g(f)`` where ``g`` is ``1 - sqrt(f)``,
+    ``1 - f``, ``(1 + cos(pi f)) / 2`` or ``(1 - f) ** power``; ``exp`` is geometric,
+    ``peak * (final / peak) ** f`` (both > 0). ``final`` from ``T`` on.
+    """
+    return build("wsd", peak, total_steps, warmup_steps, decay_steps, final, decay, power)
+
+
+def warmup(
+    steps: Count,
+    then: ScheduleLike,
+    start: Num = 0.0,
+    shape: Literal["linear", "cosine", "exponential"] = "linear",
+) -> Schedule:
+    """A warm-up of ``steps`` steps from ``start`` to ``v = then(0)``, then ``then`` with its
+    clock starting at 0: ``then(t - steps)``.
+
+    linear: ``start + (v - start) * t / steps``; cosine:
+    ``start + (v - start) * (1 - cos(pi * t / steps)) / 2``; exponential:
+    ``start * (v / start) ** (t / steps)`` (needs ``start > 0``). Unlike torch's LinearLR, a
+    warm-up may start at exactly 0.
+    """
+    return build("warmup", steps, then, start, shape)
+
+
+def join(schedules: Sequence[ScheduleLike], boundaries: Sequence[int]) -> Schedule:
+    """Schedule ``i`` runs on ``[boundaries[i-1], boundaries[i])`` with its own clock from 0
+    (torch SequentialLR, optax join_schedules). Boundaries strictly increasing and positive."""
+    return build("join", list(schedules), boundaries)
+
+
+def restarts(
+    schedule: ScheduleLike, mul: Num = 1.0, decay: Num = 1.0, limit: Optional[int] = None
+) -> Schedule:
+    """Repeats a finite schedule (SGDR). Cycle ``i`` is stretched to ``L * mul ** i`` steps
+    (``L = schedule.total_steps``, ``mul >= 1``) and its height above the end value ``e`` is
+    scaled by ``decay ** i``: ``e + decay**i * (schedule(tau / mul**i) - e)``. After ``limit``
+    cycles ``e`` holds. torch CosineAnnealingWarmRestarts is
+    ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``; timm's cycle_mul / cycle_decay /
+    cycle_limit are ``mul`` / ``decay`` / ``limit``.
+    """
+    return build("restarts", schedule, mul, decay, limit)
+
+
+def noise(
+    schedule: ScheduleLike,
+    pct: Num = 0.67,
+    std: Num = 1.0,
+    seed: int = 42,
+    start: int = 0,
+    end: Optional[int] = None,
+) -> Schedule:
+    """timm's deterministic LR noise: ``v + v * n`` on steps ``start <= t < end``, where ``n`` is
+    a normal draw with deviation ``std`` redrawn until ``|n| < pct``.
+
+    ``n`` depends only on ``(seed, floor(t))`` — any step can be evaluated alone, and values
+    repeat across runs and machines — but it comes from lrcore's own counter-based generator
+    (splitmix64 with Box–Muller), not torch's, so the draws differ from timm's.
+    ``pct / std`` must be at least 0.01 so that a draw is always found quickly.
+    """
+    return build("noise", schedule, pct, std, seed, start, end)
+
+
+def stack(schedules: Sequence[ScheduleLike]) -> Schedule:
+    """A batch of the given schedules: ``s(t)`` is a (B,) array, ``s.values(n)`` (B, n)."""
+    return build("stack", list(schedules))
+
+
+def from_dict(data: dict[str, Any]) -> Schedule:
+    """Rebuilds a schedule from :meth:`Schedule.to_dict`, checking it like any call."""
+    return from_json(json.dumps(data))

@@ -1,0 +1,66 @@
+//! Python objects to core arguments, and core errors to Python exceptions.
+
+use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+use super::schedule::PySchedule;
+use crate::error::Error;
+use crate::schedule::Arg;
+
+impl From<Error> for PyErr {
+    fn from(err: Error) -> PyErr {
+        let message = err.to_string();
+        match err {
+            Error::Value { .. } | Error::Parse { .. } => PyValueError::new_err(message),
+            Error::Type { .. } => PyTypeError::new_err(message),
+            Error::Memory { .. } => PyMemoryError::new_err(message),
+        }
+    }
+}
+
+/// Any Python value to an [`Arg`]; what the core cannot use becomes `Arg::Unsupported`, so the
+/// error can name the parameter it was given for.
+pub(crate) fn to_arg(obj: &Bound<'_, PyAny>) -> PyResult<Arg> {
+    if obj.is_none() {
+        return Ok(Arg::None);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Arg::Bool(b.is_true()));
+    }
+    if let Ok(s) = obj.cast::<PySchedule>() {
+        return Ok(Arg::Schedule(s.get().inner.clone()));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Arg::Str(s.to_cow()?.into_owned()));
+    }
+    if obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>() {
+        return Ok(Arg::Num(number(obj)?));
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        return Ok(Arg::List(
+            obj.try_iter()?
+                .map(|item| to_arg(&item?))
+                .collect::<PyResult<_>>()?,
+        ));
+    }
+    // numpy arrays and numpy scalars: their `tolist()` gives plain Python values.
+    if obj.hasattr("dtype")? && obj.hasattr("tolist")? {
+        return to_arg(&obj.call_method0("tolist")?);
+    }
+    Ok(Arg::Unsupported(obj.get_type().name()?.to_string()))
+}
+
+/// A Python int or float as f64; ints too large for f64 become ±inf (and are then rejected
+/// as not finite, with the value named).
+pub(crate) fn number(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    match obj.extract::<f64>() {
+        Ok(x) => Ok(x),
+        Err(_) if obj.is_instance_of::<PyInt>() => Ok(if obj.lt(0)? {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        }),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,20 @@
+//! The binding layer: the only code that knows about Python. It converts arguments, releases
+//! the GIL around evaluation and hands results to numpy without copying.
+
+mod convert;
+mod schedule;
+
+use pyo3::prelude::*;
+
+#[pymodule(name = "_core")]
+mod core_module {
+    #[pymodule_export]
+    use super::schedule::{build, from_json, parse, signature, PySchedule};
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+
+    use pyo3::prelude::*;
+}

@@ -1,0 +1,305 @@
+//! The frozen `Schedule` pyclass and the module functions that build one.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use numpy::ndarray::{Array2, ArrayD, IxDyn};
+use numpy::{AllowTypeChange, IntoPyArray, PyArrayLikeDyn};
+use pyo3::basic::CompareOp;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyTuple};
+
+use super::convert::{number, to_arg};
+use crate::error::Error;
+use crate::schedule::{self, count, py_float, Arg, Batch};
+
+/// A learning-rate (or momentum, or any hyper-parameter) schedule: an immutable value mapping
+/// a step to a number, or a batch of such schedules. Build one with lrcore's functions
+/// (`lrcore.cosine(...)`), `lrcore.parse`, or `lrcore.from_dict` / `lrcore.from_json`.
+#[pyclass(frozen, module = "lrcore._core", name = "Schedule")]
+pub struct PySchedule {
+    pub(crate) inner: Batch,
+}
+
+fn wrap(inner: Batch) -> PySchedule {
+    PySchedule { inner }
+}
+
+/// Checks a step given by the caller: finite and non-negative.
+fn check_step(t: f64) -> PyResult<f64> {
+    if t.is_finite() && t >= 0.0 {
+        Ok(t)
+    } else {
+        Err(Error::value(
+            "Schedule()",
+            "step",
+            "a non-negative finite number",
+            py_float(t),
+        )
+        .into())
+    }
+}
+
+fn count_of(func: &str, param: &str, obj: &Bound<'_, PyAny>, min: u64) -> PyResult<u64> {
+    match to_arg(obj)? {
+        Arg::Num(x) => Ok(count(func, param, x, min)?),
+        _ => Err(PyTypeError::new_err(format!(
+            "{func}(): {param} must be an integer, got an object of type '{}'",
+            obj.get_type().name()?
+        ))),
+    }
+}
+
+impl PySchedule {
+    /// `func(self, other)` for an operator; `None` when `other` is neither a schedule nor a
+    /// number, so Python can try the reflected operation.
+    fn binary(
+        &self,
+        func: &str,
+        other: &Bound<'_, PyAny>,
+        reflected: bool,
+    ) -> PyResult<Option<Self>> {
+        let other = to_arg(other)?;
+        if !matches!(other, Arg::Num(_) | Arg::Schedule(_)) {
+            return Ok(None);
+        }
+        let me = Arg::Schedule(self.inner.clone());
+        let args = if reflected {
+            vec![other, me]
+        } else {
+            vec![me, other]
+        };
+        Ok(Some(wrap(schedule::build(func, args, Vec::new())?)))
+    }
+
+    fn method(&self, func: &str, args: Vec<Arg>, named: Vec<(String, Arg)>) -> PyResult<Self> {
+        let mut positional = vec![Arg::Schedule(self.inner.clone())];
+        positional.extend(args);
+        Ok(wrap(schedule::build(func, positional, named)?))
+    }
+}
+
+#[pymethods]
+impl PySchedule {
+    /// The value at step `t` (int or float >= 0), or a float64 array for an array of steps.
+    /// A batch of B schedules gives a (B,) array, or (B, *t.shape).
+    fn __call__<'py>(&self, py: Python<'py>, t: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let scalar = (t.is_instance_of::<PyInt>() || t.is_instance_of::<PyFloat>())
+            && !t.is_instance_of::<PyBool>();
+        if scalar {
+            let t = check_step(number(t)?)?;
+            return match self.inner.as_single() {
+                Some(one) => Ok(PyFloat::new(py, one.value(t)).into_any()),
+                None => {
+                    let values = py.detach(|| self.inner.eval_many(&[t]))?;
+                    Ok(values.into_pyarray(py).into_any())
+                }
+            };
+        }
+        let array: PyArrayLikeDyn<'py, f64, AllowTypeChange> = t.extract().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "Schedule(): steps must be a number or an array of numbers, got an object of type '{}'",
+                t.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            ))
+        })?;
+        let view = array.as_array();
+        let mut shape = view.shape().to_vec();
+        let steps: Vec<f64> = view.iter().copied().collect();
+        if let Some(&bad) = steps.iter().find(|&&x| !(x.is_finite() && x >= 0.0)) {
+            check_step(bad)?;
+        }
+        let values = py.detach(|| self.inner.eval_many(&steps))?;
+        if let Some(b) = self.inner.batch_size() {
+            shape.insert(0, b);
+        }
+        let out = ArrayD::from_shape_vec(IxDyn(&shape), values)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(out.into_pyarray(py).into_any())
+    }
+
+    /// Values of steps `start … start + n − 1` as a float64 array: (n,) for a schedule,
+    /// (B, n) for a batch. Computed without the GIL, in parallel for large n.
+    #[pyo3(signature = (n, start = None))]
+    fn values<'py>(
+        &self,
+        py: Python<'py>,
+        n: &Bound<'py, PyAny>,
+        start: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let n = count_of("values", "n", n, 0)?;
+        let start = start.map_or(Ok(0), |s| count_of("values", "start", s, 0))?;
+        let len = usize::try_from(n).map_err(|_| {
+            PyErr::from(Error::Memory {
+                requested: format!("{n} float64 values"),
+            })
+        })?;
+        let values = py.detach(|| self.inner.values(len, start))?;
+        match self.inner.batch_size() {
+            None => Ok(values.into_pyarray(py).into_any()),
+            Some(b) => {
+                let out = Array2::from_shape_vec((b, len), values)
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                Ok(out.into_pyarray(py).into_any())
+            }
+        }
+    }
+
+    /// The step from which the value holds for ever; None for an endless schedule.
+    /// For a batch, the latest over its schedules.
+    #[getter]
+    fn total_steps(&self) -> Option<u64> {
+        self.inner.total_steps()
+    }
+
+    /// None for a single schedule, B for a batch of B.
+    #[getter]
+    fn batch_size(&self) -> Option<usize> {
+        self.inner.batch_size()
+    }
+
+    /// Floor and/or ceiling: min(max(s(t), lo), hi).
+    #[pyo3(signature = (lo = None, hi = None))]
+    fn clip(&self, lo: Option<&Bound<'_, PyAny>>, hi: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let arg = |x: Option<&Bound<'_, PyAny>>| x.map_or(Ok(Arg::None), to_arg);
+        self.method("clip", vec![arg(lo)?, arg(hi)?], Vec::new())
+    }
+
+    /// Delayed by n steps: the value at t is s(max(t − n, 0)).
+    fn shift(&self, n: &Bound<'_, PyAny>) -> PyResult<Self> {
+        self.method("shift", vec![to_arg(n)?], Vec::new())
+    }
+
+    /// A schedule written in epochs, evaluated at steps: s(floor(t / steps_per_epoch)).
+    fn per_epoch(&self, steps_per_epoch: &Bound<'_, PyAny>) -> PyResult<Self> {
+        self.method("per_epoch", vec![to_arg(steps_per_epoch)?], Vec::new())
+    }
+
+    fn __add__(&self, other: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+        self.binary("add", other, false)
+    }
+
+    fn __radd__(&self, other: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+        self.binary("add", other, true)
+    }
+
+    fn __mul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+        self.binary("mul", other, false)
+    }
+
+    fn __rmul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+        self.binary("mul", other, true)
+    }
+
+    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> Option<bool> {
+        let other = other.cast::<PySchedule>().ok()?;
+        let equal = self.inner == other.get().inner;
+        match op {
+            CompareOp::Eq => Some(equal),
+            CompareOp::Ne => Some(!equal),
+            _ => None,
+        }
+    }
+
+    fn __hash__(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        self.inner.to_json().hash(&mut hasher);
+        hasher.finish()
+    }
+
+    fn __repr__(&self) -> String {
+        self.inner.to_string()
+    }
+
+    /// The JSON form: `{"kind": "cosine", "start": 0.001, ...}`.
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The dict form (the JSON form as Python objects); `lrcore.from_dict` reads it back.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?
+            .call_method1("loads", (self.inner.to_json(),))
+    }
+
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let loader = py.import("lrcore._core")?.getattr("from_json")?;
+        Ok((loader, (self.inner.to_json(),)))
+    }
+
+    fn __copy__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __deepcopy__<'py>(slf: PyRef<'py, Self>, _memo: &Bound<'py, PyAny>) -> PyRef<'py, Self> {
+        slf
+    }
+
+    /// Draws the schedule with matplotlib (imported only now); returns the Axes.
+    /// `n` steps (default: total_steps, or 1000 for an endless schedule); extra keyword
+    /// arguments go to `Axes.plot`.
+    #[pyo3(signature = (n = None, ax = None, **kwargs))]
+    fn plot<'py>(
+        slf: &Bound<'py, Self>,
+        n: Option<&Bound<'py, PyAny>>,
+        ax: Option<&Bound<'py, PyAny>>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let args = PyTuple::new(
+            py,
+            [slf.as_any().clone(), to_py_opt(py, n), to_py_opt(py, ax)],
+        )?;
+        py.import("lrcore._plot")?
+            .getattr("plot")?
+            .call(args, kwargs)
+    }
+}
+
+fn to_py_opt<'py>(py: Python<'py>, x: Option<&Bound<'py, PyAny>>) -> Bound<'py, PyAny> {
+    x.cloned().unwrap_or_else(|| py.None().into_bound(py))
+}
+
+/// Builds `name(*args, **kwargs)` for any function of the schedule language.
+#[pyfunction]
+#[pyo3(signature = (name, *args, **kwargs))]
+pub fn build(
+    name: &str,
+    args: &Bound<'_, PyTuple>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<PySchedule> {
+    let positional = args
+        .iter()
+        .map(|a| to_arg(&a))
+        .collect::<PyResult<Vec<_>>>()?;
+    let mut named = Vec::new();
+    if let Some(kwargs) = kwargs {
+        for (key, value) in kwargs.iter() {
+            named.push((key.extract::<String>()?, to_arg(&value)?));
+        }
+    }
+    Ok(wrap(schedule::build(name, positional, named)?))
+}
+
+/// Reads the expression language that `repr` writes (never evaluated as Python).
+#[pyfunction]
+pub fn parse(text: &str) -> PyResult<PySchedule> {
+    Ok(wrap(schedule::parse(text)?))
+}
+
+/// Reads the JSON form that `Schedule.to_json` writes.
+#[pyfunction]
+pub fn from_json(text: &str) -> PyResult<PySchedule> {
+    Ok(wrap(crate::Schedule::from_json(text)?))
+}
+
+/// `[(parameter, default as JSON or None if required), ...]` for one schedule function.
+#[pyfunction]
+pub fn signature(name: &str) -> PyResult<Vec<(&'static str, Option<String>)>> {
+    let params = schedule::signature(name)
+        .ok_or_else(|| PyValueError::new_err(format!("{name}() is not a schedule function")))?;
+    Ok(params
+        .into_iter()
+        .map(|(p, default)| (p, default.map(|d| d.to_string())))
+        .collect())
+}

@@ -1,0 +1,112 @@
+//! A schedule or a batch of schedules of equal standing: what a call with array-valued
+//! parameters builds (`cosine([1e-3, 1e-2], 0, 100)` is a batch of two).
+
+use rayon::prelude::*;
+
+use super::Schedule;
+use crate::error::{Error, Result};
+
+/// Steps per parallel task: large enough that scheduling costs nothing, small enough to
+/// spread a 10**7-step range over every core.
+const CHUNK: usize = 1 << 15;
+
+/// One schedule (`batched == false`, exactly one item) or a batch of `items.len()` schedules.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batch {
+    items: Vec<Schedule>,
+    batched: bool,
+}
+
+impl Batch {
+    pub fn single(schedule: Schedule) -> Self {
+        Batch {
+            items: vec![schedule],
+            batched: false,
+        }
+    }
+
+    pub fn batch(items: Vec<Schedule>) -> Self {
+        Batch {
+            items,
+            batched: true,
+        }
+    }
+
+    pub fn items(&self) -> &[Schedule] {
+        &self.items
+    }
+
+    /// `None` for a single schedule, the number of schedules for a batch.
+    pub fn batch_size(&self) -> Option<usize> {
+        self.batched.then_some(self.items.len())
+    }
+
+    /// The single schedule, if this is not a batch.
+    pub fn as_single(&self) -> Option<&Schedule> {
+        match self.items.as_slice() {
+            [one] if !self.batched => Some(one),
+            _ => None,
+        }
+    }
+
+    /// The JSON form: the schedule's own, or `{"kind": "stack", "schedules": [...]}`.
+    pub fn to_json(&self) -> String {
+        match self.as_single() {
+            Some(one) => one.to_json(),
+            None => {
+                let items: Vec<String> = self.items.iter().map(Schedule::to_json).collect();
+                format!(r#"{{"kind":"stack","schedules":[{}]}}"#, items.join(","))
+            }
+        }
+    }
+
+    /// The latest step from which every schedule holds its value; `None` if any is endless.
+    pub fn total_steps(&self) -> Option<u64> {
+        self.items
+            .iter()
+            .map(Schedule::total_steps)
+            .try_fold(0, |acc, t| t.map(|t| acc.max(t)))
+    }
+
+    /// Values at each step in `steps`, schedule-major: `items.len() × steps.len()`.
+    pub fn eval_many(&self, steps: &[f64]) -> Result<Vec<f64>> {
+        let mut out = allocate(self.items.len(), steps.len())?;
+        let rows = out.chunks_mut(steps.len().max(1));
+        for (schedule, row) in self.items.iter().zip(rows) {
+            row.par_chunks_mut(CHUNK)
+                .zip(steps.par_chunks(CHUNK))
+                .for_each(|(o, s)| {
+                    for (slot, &t) in o.iter_mut().zip(s) {
+                        *slot = schedule.value(t);
+                    }
+                });
+        }
+        Ok(out)
+    }
+
+    /// Values of steps `start … start + n − 1`, schedule-major: `items.len() × n`.
+    pub fn values(&self, n: usize, start: u64) -> Result<Vec<f64>> {
+        let mut out = allocate(self.items.len(), n)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        for (schedule, row) in self.items.iter().zip(out.chunks_mut(n)) {
+            row.par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(i, chunk)| schedule.fill(start + (i * CHUNK) as u64, chunk));
+        }
+        Ok(out)
+    }
+}
+
+/// A zeroed buffer of `rows × cols` f64, or [`Error::Memory`] when it cannot be had.
+fn allocate(rows: usize, cols: usize) -> Result<Vec<f64>> {
+    let too_large = || Error::Memory {
+        requested: format!("{rows} × {cols} float64 values"),
+    };
+    let len = rows.checked_mul(cols).ok_or_else(too_large)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(len).map_err(|_| too_large())?;
+    out.resize(len, 0.0);
+    Ok(out)
+}

@@ -1,0 +1,505 @@
+//! Evaluation: one step ([`Schedule::value`]) or a range of steps into a slice
+//! ([`Schedule::fill`]), segment by segment so that a faster kernel can replace a segment's loop
+//! without touching the API. Formulas follow torch's closed forms operation for operation, so
+//! that values agree to the last bit wherever torch computes them the same way.
+
+use std::f64::consts::PI;
+
+use super::{Anneal, CyclicMode, Schedule, WarmupShape, WsdDecay};
+
+/// Fraction of a segment of `steps` covered at `t`, clamped to [0, 1].
+fn progress(t: f64, steps: u64) -> f64 {
+    t.min(steps as f64) / steps as f64
+}
+
+/// torch OneCycleLR's `_annealing_cos` / `_annealing_linear`, in torch's operation order.
+fn anneal(kind: Anneal, start: f64, end: f64, pct: f64) -> f64 {
+    match kind {
+        Anneal::Cos => end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0),
+        Anneal::Linear => (end - start) * pct + start,
+    }
+}
+
+/// One-cycle phases as torch builds them: two phases `p0 → p1 → p2`, or three
+/// `p0 → p1 → p0 → p2`, ending at steps `pct·T − 1`, (`2·pct·T − 2`,) `T − 1`.
+/// Past `T − 1` the final value holds (torch extrapolates one step, then raises).
+fn one_cycle_value(
+    t: f64,
+    total_steps: u64,
+    pct_start: f64,
+    kind: Anneal,
+    three_phase: bool,
+    [p0, p1, p2]: [f64; 3],
+) -> f64 {
+    let total = total_steps as f64;
+    let t = t.min(total - 1.0);
+    let first_end = pct_start * total - 1.0;
+    let phases: &[(f64, f64, f64)] = if three_phase {
+        &[
+            (first_end, p0, p1),
+            (2.0 * pct_start * total - 2.0, p1, p0),
+            (total - 1.0, p0, p2),
+        ]
+    } else {
+        &[(first_end, p0, p1), (total - 1.0, p1, p2)]
+    };
+    let mut phase_start = 0.0;
+    for (i, &(phase_end, from, to)) in phases.iter().enumerate() {
+        if t <= phase_end || i == phases.len() - 1 {
+            return anneal(
+                kind,
+                from,
+                to,
+                (t - phase_start) / (phase_end - phase_start),
+            );
+        }
+        phase_start = phase_end;
+    }
+    p2
+}
+
+/// torch CyclicLR, operation for operation.
+fn cyclic_value(
+    t: f64,
+    low: f64,
+    high: f64,
+    up: u64,
+    down: Option<u64>,
+    mode: CyclicMode,
+    gamma: f64,
+) -> f64 {
+    let up = up as f64;
+    let total_size = up + down.map_or(up, |d| d as f64);
+    let step_ratio = up / total_size;
+    let cycle = (1.0 + t / total_size).floor();
+    let x = 1.0 + t / total_size - cycle;
+    let scale_factor = if x <= step_ratio {
+        x / step_ratio
+    } else {
+        (x - 1.0) / (step_ratio - 1.0)
+    };
+    let base_height = (high - low) * scale_factor;
+    let scale = match mode {
+        CyclicMode::Triangular => 1.0,
+        CyclicMode::Triangular2 => 1.0 / 2f64.powf(cycle - 1.0),
+        CyclicMode::ExpRange => gamma.powf(t),
+    };
+    low + base_height * scale
+}
+
+fn wsd_value(
+    t: f64,
+    peak: f64,
+    total_steps: u64,
+    warmup_steps: u64,
+    decay_steps: u64,
+    end: f64,
+    decay: WsdDecay,
+    power: f64,
+) -> f64 {
+    let (total, warmup, decay_len) = (total_steps as f64, warmup_steps as f64, decay_steps as f64);
+    let decay_start = total - decay_len;
+    if t < warmup {
+        peak * t / warmup
+    } else if t < decay_start {
+        peak
+    } else if t < total {
+        let f = (t - decay_start) / decay_len;
+        match decay {
+            WsdDecay::OneMinusSqrt => end + (peak - end) * (1.0 - f.sqrt()),
+            WsdDecay::Linear => end + (peak - end) * (1.0 - f),
+            WsdDecay::Cosine => end + (peak - end) * (1.0 + (PI * f).cos()) / 2.0,
+            WsdDecay::Power => end + (peak - end) * (1.0 - f).powf(power),
+            WsdDecay::Exp => peak * (end / peak).powf(f),
+        }
+    } else {
+        end
+    }
+}
+
+/// Which cycle of `restarts` holds step `t`, and where that cycle starts.
+/// Cycle i lasts `len0·mul^i` steps and starts at `len0·(mul^i − 1)/(mul − 1)`.
+fn restart_cycle(t: f64, len0: f64, mul: f64) -> (f64, f64) {
+    if mul == 1.0 {
+        let i = (t / len0).floor();
+        return (i, i * len0);
+    }
+    let start_of = |i: f64| len0 * (mul.powf(i) - 1.0) / (mul - 1.0);
+    // The logarithm gives the cycle up to rounding; the two loops settle it exactly.
+    let mut i = ((1.0 + t * (mul - 1.0) / len0).ln() / mul.ln())
+        .floor()
+        .max(0.0);
+    while i > 0.0 && start_of(i) > t {
+        i -= 1.0;
+    }
+    while start_of(i + 1.0) <= t {
+        i += 1.0;
+    }
+    (i, start_of(i))
+}
+
+/// splitmix64's output function: a bijective mix of 64 bits.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Draw `j` of step `step`'s stream, uniform on (0, 1). Counter-based, so a step's noise
+/// never depends on which other steps were evaluated.
+fn uniform(seed: u64, step: u64, j: u64) -> f64 {
+    let key = mix64(seed.wrapping_add(step.wrapping_mul(GOLDEN_GAMMA)));
+    let bits = mix64(key.wrapping_add((j + 1).wrapping_mul(GOLDEN_GAMMA)));
+    ((bits >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+}
+
+/// Most draws a noise value may take; with `pct/std >= 0.01` the chance of needing more is
+/// below 1e-30, and the cap keeps evaluation bounded whatever happens.
+const NOISE_TRIES: u64 = 4096;
+
+/// timm's LR noise: a normal draw with deviation `std`, redrawn until `|n| < pct`
+/// (Box–Muller on this module's counter-based uniforms).
+pub(crate) fn noise_factor(seed: u64, step: u64, pct: f64, std: f64) -> f64 {
+    for k in 0..NOISE_TRIES {
+        let (u1, u2) = (uniform(seed, step, 2 * k), uniform(seed, step, 2 * k + 1));
+        let n = std * (-2.0 * u1.ln()).sqrt() * (2.0 * PI * u2).cos();
+        if n.abs() < pct {
+            return n;
+        }
+    }
+    0.0
+}
+
+fn count_le(sorted: &[u64], t: f64) -> usize {
+    sorted.partition_point(|&b| b as f64 <= t)
+}
+
+impl Schedule {
+    /// The value at step `t` (`t >= 0`; fractional steps are allowed).
+    pub fn value(&self, t: f64) -> f64 {
+        use Schedule::*;
+        match self {
+            Constant { value } => *value,
+            Linear { start, end, steps } => start + (end - start) * progress(t, *steps),
+            Cosine {
+                start,
+                end,
+                steps,
+                k,
+            } => {
+                if t >= *steps as f64 {
+                    *end
+                } else {
+                    let x = PI * t.powf(*k) / (*steps as f64).powf(*k);
+                    end + (start - end) * (1.0 + x.cos()) / 2.0
+                }
+            }
+            Exponential { start, end, steps } => start * (end / start).powf(progress(t, *steps)),
+            ExpDecay {
+                start,
+                gamma,
+                every,
+            } => start * gamma.powf((t / *every as f64).floor()),
+            Polynomial {
+                start,
+                end,
+                steps,
+                power,
+            } => (start - end) * (1.0 - progress(t, *steps)).powf(*power) + end,
+            StepDecay {
+                start,
+                step_size,
+                gamma,
+            } => start * gamma.powf((t / *step_size as f64).floor()),
+            Multistep {
+                start,
+                milestones,
+                gamma,
+            } => start * gamma.powf(count_le(milestones, t) as f64),
+            PiecewiseConstant { boundaries, values } => values[count_le(boundaries, t)],
+            PiecewiseLinear { points } => {
+                let i = points.partition_point(|&(s, _)| s as f64 <= t);
+                if i == 0 {
+                    points[0].1
+                } else if i == points.len() {
+                    points[i - 1].1
+                } else {
+                    let ((s0, v0), (s1, v1)) = (points[i - 1], points[i]);
+                    v0 + (v1 - v0) * (t - s0 as f64) / (s1 - s0) as f64
+                }
+            }
+            InverseSqrt { peak, warmup_steps } => {
+                let w = *warmup_steps as f64;
+                if t < w {
+                    peak * (t / w)
+                } else {
+                    peak * (1.0 / (t / w).sqrt())
+                }
+            }
+            Cyclic {
+                low,
+                high,
+                step_size_up,
+                step_size_down,
+                mode,
+                gamma,
+            } => cyclic_value(
+                t,
+                *low,
+                *high,
+                *step_size_up,
+                *step_size_down,
+                *mode,
+                *gamma,
+            ),
+            OneCycle {
+                max_lr,
+                total_steps,
+                pct_start,
+                anneal,
+                div_factor,
+                final_div_factor,
+                three_phase,
+            } => {
+                let initial = max_lr / div_factor;
+                let points = [initial, *max_lr, initial / final_div_factor];
+                one_cycle_value(t, *total_steps, *pct_start, *anneal, *three_phase, points)
+            }
+            OneCycleMomentum {
+                total_steps,
+                base,
+                max,
+                pct_start,
+                anneal,
+                three_phase,
+            } => {
+                let points = [*max, *base, *max];
+                one_cycle_value(t, *total_steps, *pct_start, *anneal, *three_phase, points)
+            }
+            Wsd {
+                peak,
+                total_steps,
+                warmup_steps,
+                decay_steps,
+                r#final,
+                decay,
+                power,
+            } => wsd_value(
+                t,
+                *peak,
+                *total_steps,
+                *warmup_steps,
+                *decay_steps,
+                *r#final,
+                *decay,
+                *power,
+            ),
+            Warmup {
+                steps,
+                then,
+                start,
+                shape,
+            } => {
+                let w = *steps as f64;
+                if t >= w {
+                    return then.value(t - w);
+                }
+                let target = then.value(0.0);
+                match shape {
+                    WarmupShape::Linear => start + (target - start) * t / w,
+                    WarmupShape::Cosine => {
+                        start + (target - start) * (1.0 - (PI * t / w).cos()) / 2.0
+                    }
+                    WarmupShape::Exponential => start * (target / start).powf(t / w),
+                }
+            }
+            Join {
+                schedules,
+                boundaries,
+            } => {
+                let i = count_le(boundaries, t);
+                let offset = if i == 0 {
+                    0.0
+                } else {
+                    boundaries[i - 1] as f64
+                };
+                schedules[i].value(t - offset)
+            }
+            Restarts {
+                schedule,
+                mul,
+                decay,
+                limit,
+            } => {
+                let len0 = schedule.total_steps().unwrap_or(1).max(1) as f64;
+                let end = schedule.value(len0);
+                let (cycle, cycle_start) = restart_cycle(t, len0, *mul);
+                if limit.is_some_and(|l| cycle >= l as f64) {
+                    return end;
+                }
+                let inner = schedule.value((t - cycle_start) / mul.powf(cycle));
+                let height = decay.powf(cycle);
+                if height == 1.0 {
+                    inner
+                } else {
+                    end + height * (inner - end)
+                }
+            }
+            Noise {
+                schedule,
+                pct,
+                std,
+                seed,
+                start,
+                end,
+            } => {
+                let v = schedule.value(t);
+                let step = t.floor();
+                let active = step >= *start as f64 && end.is_none_or(|e| step < e as f64);
+                if active {
+                    v + v * noise_factor(*seed, step as u64, *pct, *std)
+                } else {
+                    v
+                }
+            }
+            Add { left, right } => left.value(t) + right.value(t),
+            Mul { left, right } => left.value(t) * right.value(t),
+            Clip { schedule, lo, hi } => {
+                let v = schedule.value(t);
+                let v = lo.map_or(v, |lo| v.max(lo));
+                hi.map_or(v, |hi| v.min(hi))
+            }
+            Shift { schedule, n } => schedule.value((t - *n as f64).max(0.0)),
+            PerEpoch {
+                schedule,
+                steps_per_epoch,
+            } => schedule.value((t / *steps_per_epoch as f64).floor()),
+        }
+    }
+
+    /// The step from which the value holds for ever, or `None` for an endless schedule
+    /// (`exp_decay`, `step_decay`, `inverse_sqrt`, `cyclic`, unlimited `restarts`, open noise).
+    pub fn total_steps(&self) -> Option<u64> {
+        use Schedule::*;
+        match self {
+            Constant { .. } => Some(0),
+            Linear { steps, .. }
+            | Cosine { steps, .. }
+            | Exponential { steps, .. }
+            | Polynomial { steps, .. } => Some(*steps),
+            ExpDecay { .. } | StepDecay { .. } | InverseSqrt { .. } | Cyclic { .. } => None,
+            Multistep { milestones, .. } => Some(milestones.last().copied().unwrap_or(0)),
+            PiecewiseConstant { boundaries, .. } => Some(boundaries.last().copied().unwrap_or(0)),
+            PiecewiseLinear { points } => Some(points.last().map_or(0, |p| p.0)),
+            OneCycle { total_steps, .. }
+            | OneCycleMomentum { total_steps, .. }
+            | Wsd { total_steps, .. } => Some(*total_steps),
+            Warmup { steps, then, .. } => then.total_steps().map(|n| n.saturating_add(*steps)),
+            Join {
+                schedules,
+                boundaries,
+            } => {
+                let last = schedules.last()?.total_steps()?;
+                Some(last.saturating_add(boundaries.last().copied().unwrap_or(0)))
+            }
+            Restarts {
+                schedule,
+                mul,
+                limit,
+                ..
+            } => {
+                let cycles = (*limit)? as f64;
+                let len0 = schedule.total_steps()? as f64;
+                let total = if *mul == 1.0 {
+                    len0 * cycles
+                } else {
+                    len0 * (mul.powf(cycles) - 1.0) / (mul - 1.0)
+                };
+                Some(total.ceil().min(u64::MAX as f64) as u64)
+            }
+            Noise { schedule, end, .. } => Some(schedule.total_steps()?.max((*end)?)),
+            Add { left, right } | Mul { left, right } => {
+                Some(left.total_steps()?.max(right.total_steps()?))
+            }
+            Clip { schedule, .. } => schedule.total_steps(),
+            Shift { schedule, n } => schedule.total_steps().map(|s| s.saturating_add(*n)),
+            PerEpoch {
+                schedule,
+                steps_per_epoch,
+            } => schedule
+                .total_steps()
+                .map(|s| s.saturating_mul(*steps_per_epoch)),
+        }
+    }
+
+    /// Writes the values of steps `start, start + 1, …` into `out`, equal bit for bit to
+    /// [`Schedule::value`] at each step. Combinators split the range at their joins and hand
+    /// each piece to the child that owns it; past the end the held value is written directly.
+    pub fn fill(&self, start: u64, out: &mut [f64]) {
+        use Schedule::*;
+        if out.is_empty() {
+            return;
+        }
+        if let Some(total) = self.total_steps() {
+            if start >= total {
+                out.fill(self.value(total as f64));
+                return;
+            }
+            let live = usize::try_from(total - start).unwrap_or(usize::MAX);
+            if live < out.len() {
+                let (head, tail) = out.split_at_mut(live);
+                self.fill(start, head);
+                tail.fill(self.value(total as f64));
+                return;
+            }
+        }
+        match self {
+            Warmup { steps, then, .. } if start < *steps => {
+                let split = usize::try_from(steps - start)
+                    .unwrap_or(usize::MAX)
+                    .min(out.len());
+                let (head, tail) = out.split_at_mut(split);
+                self.fill_each(start, head);
+                then.fill(0, tail);
+            }
+            Warmup { steps, then, .. } => then.fill(start - steps, out),
+            Join {
+                schedules,
+                boundaries,
+            } => {
+                let mut done = 0usize;
+                while done < out.len() {
+                    let t = start + done as u64;
+                    let i = count_le(boundaries, t as f64);
+                    let offset = if i == 0 { 0 } else { boundaries[i - 1] };
+                    let end = boundaries.get(i).map_or(out.len(), |&b| {
+                        done + usize::try_from(b - t)
+                            .unwrap_or(usize::MAX)
+                            .min(out.len() - done)
+                    });
+                    schedules[i].fill(t - offset, &mut out[done..end]);
+                    done = end;
+                }
+            }
+            Shift { schedule, n } if start < *n => {
+                let split = usize::try_from(n - start)
+                    .unwrap_or(usize::MAX)
+                    .min(out.len());
+                let (head, tail) = out.split_at_mut(split);
+                head.fill(schedule.value(0.0));
+                schedule.fill(0, tail);
+            }
+            Shift { schedule, n } => schedule.fill(start - n, out),
+            _ => self.fill_each(start, out),
+        }
+    }
+
+    /// The loop a fast kernel replaces: one [`Schedule::value`] per step.
+    fn fill_each(&self, start: u64, out: &mut [f64]) {
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = self.value((start + i as u64) as f64);
+        }
+    }
+}
