@@ -12,7 +12,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyTuple};
 
 use super::convert::{number, to_arg};
 use crate::error::Error;
-use crate::schedule::{self, count, py_float, Arg, Batch};
+use crate::schedule::{self, count, describe_num, Arg, Batch};
 
 /// A learning-rate (or momentum, or any hyper-parameter) schedule: an immutable value mapping
 /// a step to a number, or a batch of such schedules. Build one with lrcore's functions
@@ -32,10 +32,10 @@ fn check_step(t: f64) -> PyResult<f64> {
         Ok(t)
     } else {
         Err(Error::value(
-            "Schedule()",
+            "Schedule",
             "step",
             "a non-negative finite number",
-            py_float(t),
+            describe_num(t),
         )
         .into())
     }
@@ -54,15 +54,16 @@ fn count_of(func: &str, param: &str, obj: &Bound<'_, PyAny>, min: u64) -> PyResu
 impl PySchedule {
     /// `func(self, other)` for an operator; `None` when `other` is neither a schedule nor a
     /// number, so Python can try the reflected operation.
-    fn binary(
+    fn binary<'py>(
         &self,
         func: &str,
-        other: &Bound<'_, PyAny>,
+        other: &Bound<'py, PyAny>,
         reflected: bool,
-    ) -> PyResult<Option<Self>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = other.py();
         let other = to_arg(other)?;
         if !matches!(other, Arg::Num(_) | Arg::Schedule(_)) {
-            return Ok(None);
+            return Ok(py.NotImplemented().into_bound(py));
         }
         let me = Arg::Schedule(self.inner.clone());
         let args = if reflected {
@@ -70,7 +71,8 @@ impl PySchedule {
         } else {
             vec![me, other]
         };
-        Ok(Some(wrap(schedule::build(func, args, Vec::new())?)))
+        let built = wrap(schedule::build(func, args, Vec::new())?);
+        Ok(Bound::new(py, built)?.into_any())
     }
 
     fn method(&self, func: &str, args: Vec<Arg>, named: Vec<(String, Arg)>) -> PyResult<Self> {
@@ -175,19 +177,19 @@ impl PySchedule {
         self.method("per_epoch", vec![to_arg(steps_per_epoch)?], Vec::new())
     }
 
-    fn __add__(&self, other: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+    fn __add__<'py>(&self, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         self.binary("add", other, false)
     }
 
-    fn __radd__(&self, other: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+    fn __radd__<'py>(&self, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         self.binary("add", other, true)
     }
 
-    fn __mul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+    fn __mul__<'py>(&self, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         self.binary("mul", other, false)
     }
 
-    fn __rmul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Option<Self>> {
+    fn __rmul__<'py>(&self, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         self.binary("mul", other, true)
     }
 

@@ -25,7 +25,7 @@ impl Batch {
         }
     }
 
-    pub fn batch(items: Vec<Schedule>) -> Self {
+    pub fn many(items: Vec<Schedule>) -> Self {
         Batch {
             items,
             batched: true,

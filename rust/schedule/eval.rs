@@ -87,12 +87,11 @@ fn cyclic_value(
     low + base_height * scale
 }
 
+/// `[warmup, stable, decay]` lengths come as `(total_steps, warmup_steps, decay_steps)`.
 fn wsd_value(
     t: f64,
     peak: f64,
-    total_steps: u64,
-    warmup_steps: u64,
-    decay_steps: u64,
+    (total_steps, warmup_steps, decay_steps): (u64, u64, u64),
     end: f64,
     decay: WsdDecay,
     power: f64,
@@ -289,9 +288,7 @@ impl Schedule {
             } => wsd_value(
                 t,
                 *peak,
-                *total_steps,
-                *warmup_steps,
-                *decay_steps,
+                (*total_steps, *warmup_steps, *decay_steps),
                 *r#final,
                 *decay,
                 *power,

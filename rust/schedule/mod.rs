@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use batch::Batch;
 pub use parse::parse;
-pub use repr::py_float;
+pub use repr::{describe_num, py_float};
 pub use signature::{build, count, signature, Arg, MAX_DEPTH};
 
 /// Annealing between two values inside a one-cycle phase (torch's `anneal_strategy`).
@@ -230,3 +230,6 @@ impl Schedule {
         signature::from_json(text)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,7 +3,7 @@
 //! the methods `.clip()`, `.shift()`, `.per_epoch()`. Nothing is ever evaluated as Python:
 //! each call goes to [`build`], which knows only lrcore's functions.
 
-use super::signature::{build, Arg, MAX_DEPTH};
+use super::signature::{build, params, Arg, MAX_DEPTH};
 use super::Batch;
 use crate::error::{Error, Result};
 
@@ -80,6 +80,9 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>> {
     tokens.push((text.len(), Token::End));
     Ok(tokens)
 }
+
+/// A call's positional and keyword arguments.
+type CallArgs = (Vec<Arg>, Vec<(String, Arg)>);
 
 struct Parser {
     tokens: Vec<(usize, Token)>,
@@ -163,11 +166,15 @@ impl Parser {
     fn postfix(&mut self) -> Result<Arg> {
         let mut value = self.atom()?;
         while self.eat('.') {
+            let position = self.position();
             let Token::Ident(method) = self.next() else {
                 return Err(self.error("expected a method name after '.'"));
             };
             if !matches!(method.as_str(), "clip" | "shift" | "per_epoch") {
-                return Err(self.error(format!("unknown method '{method}'")));
+                return Err(Error::Parse {
+                    position,
+                    message: format!("unknown method '{method}'"),
+                });
             }
             self.expect('(')?;
             let (mut positional, named) = self.arguments()?;
@@ -178,6 +185,7 @@ impl Parser {
     }
 
     fn atom(&mut self) -> Result<Arg> {
+        let position = self.position();
         match self.next() {
             Token::Num(x) => Ok(Arg::Num(x)),
             Token::Punct('-') => match self.next() {
@@ -200,6 +208,12 @@ impl Parser {
                 "None" => Ok(Arg::None),
                 "True" => Ok(Arg::Bool(true)),
                 "False" => Ok(Arg::Bool(false)),
+                _ if params(&name).is_none() || name == "add" || name == "mul" => {
+                    Err(Error::Parse {
+                        position,
+                        message: format!("unknown function '{name}'"),
+                    })
+                }
                 _ => {
                     self.expect('(')?;
                     let (positional, named) = self.arguments()?;
@@ -225,7 +239,7 @@ impl Parser {
     }
 
     /// Call arguments after '(' up to ')': positional ones, then `name=value` ones.
-    fn arguments(&mut self) -> Result<(Vec<Arg>, Vec<(String, Arg)>)> {
+    fn arguments(&mut self) -> Result<CallArgs> {
         let mut positional = Vec::new();
         let mut named = Vec::new();
         while !self.eat(')') {

@@ -49,7 +49,7 @@ pub fn py_float(x: f64) -> String {
 }
 
 /// A number in an error message: integral values without a fraction (`0`, not `0.0`).
-pub(crate) fn describe_num(x: f64) -> String {
+pub fn describe_num(x: f64) -> String {
     if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e16 {
         format!("{x:.0}")
     } else {

@@ -315,7 +315,7 @@ pub fn build(func: &str, positional: Vec<Arg>, named: Vec<(String, Arg)>) -> Res
         .map(|i| build_one(func, params, &args, size.map(|_| i)))
         .collect::<Result<Vec<_>>>()?;
     Ok(match size {
-        Some(_) => Batch::batch(items),
+        Some(_) => Batch::many(items),
         None => Batch::single(
             items
                 .into_iter()
@@ -434,7 +434,7 @@ fn stack(func: &str, schedules: &Arg) -> Result<Batch> {
     if items.is_empty() {
         return Err(Error::value(func, "schedules", "a non-empty list", "[]"));
     }
-    Ok(Batch::batch(items))
+    Ok(Batch::many(items))
 }
 
 fn build_one(func: &str, params: &[Param], args: &[Arg], i: Option<usize>) -> Result<Schedule> {
@@ -798,6 +798,9 @@ fn first_positive(func: &str, param: &str, xs: &[u64]) -> Result<()> {
 }
 
 /// Every one-cycle phase must span more than zero steps (torch divides by each width).
+/// The first phase ends at `pct_start·T − 1`, so it needs `pct_start·T > 1`; the last ends at
+/// `T − 1`, so a two-phase cycle needs `pct_start < 1`; with three phases the middle one is as
+/// long as the first and the last is never shorter once `pct_start <= 0.5`.
 fn one_cycle_phases(func: &str, total_steps: u64, pct_start: f64, three_phase: bool) -> Result<()> {
     let total = total_steps as f64;
     if three_phase && pct_start > 0.5 {
@@ -808,25 +811,25 @@ fn one_cycle_phases(func: &str, total_steps: u64, pct_start: f64, three_phase: b
             describe_num(pct_start),
         ));
     }
-    let first_end = pct_start * total - 1.0;
-    let ends: Vec<f64> = if three_phase {
-        vec![first_end, 2.0 * pct_start * total - 2.0, total - 1.0]
-    } else {
-        vec![first_end, total - 1.0]
-    };
-    let mut start = 0.0;
-    for end in ends {
-        if end <= start {
-            return Err(Error::value(
-                func,
-                "pct_start",
-                format!(
-                    "such that every phase spans at least one step (phases end at pct_start * total_steps - 1 and total_steps - 1; total_steps={total_steps})"
-                ),
-                describe_num(pct_start),
-            ));
-        }
-        start = end;
+    if pct_start * total - 1.0 <= 0.0 {
+        return Err(Error::value(
+            func,
+            "pct_start * total_steps",
+            "greater than 1 so that the rising phase spans a step",
+            format!(
+                "{} (pct_start={}, total_steps={total_steps})",
+                describe_num(pct_start * total),
+                describe_num(pct_start)
+            ),
+        ));
+    }
+    if !three_phase && pct_start >= 1.0 {
+        return Err(Error::value(
+            func,
+            "pct_start",
+            "below 1 so that the falling phase spans a step",
+            describe_num(pct_start),
+        ));
     }
     Ok(())
 }

@@ -1,0 +1,447 @@
+//! Boundary values of every shape, composition, the validation rules and the text forms.
+
+use super::{parse, py_float, Batch, Schedule};
+
+fn s(text: &str) -> Schedule {
+    match parse(text) {
+        Ok(batch) => batch.as_single().cloned().expect("a single schedule"),
+        Err(e) => panic!("{text}: {e}"),
+    }
+}
+
+fn err(text: &str) -> String {
+    match parse(text) {
+        Ok(b) => panic!("{text} parsed as {b}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Values at `steps`, compared exactly.
+fn at(text: &str, steps: &[f64]) -> Vec<f64> {
+    let schedule = s(text);
+    steps.iter().map(|&t| schedule.value(t)).collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1e-300)
+}
+
+/// Equal within 1e-15 of the schedule's scale `peak` (rounding of `(a − b)·x + b`).
+fn all_near(got: &[f64], want: &[f64], peak: f64) -> bool {
+    got.len() == want.len()
+        && got
+            .iter()
+            .zip(want)
+            .all(|(g, w)| (g - w).abs() <= 1e-15 * peak)
+}
+
+#[test]
+fn shapes_at_first_last_one_past_and_far_past() {
+    let far = 1e12;
+    assert_eq!(at("constant(0.5)", &[0.0, far]), [0.5, 0.5]);
+    assert_eq!(
+        at("linear(1.0, 0.0, 4)", &[0.0, 2.0, 4.0, 5.0, far]),
+        [1.0, 0.5, 0.0, 0.0, 0.0]
+    );
+    assert_eq!(
+        at("cosine(1.0, 0.0, 10)", &[0.0, 5.0, 10.0, 11.0, far]),
+        [1.0, 0.5, 0.0, 0.0, 0.0]
+    );
+    let k2 = at("cosine(1.0, 0.0, 100, k=2.0)", &[50.0])[0];
+    assert!(close(k2, 0.5 * (1.0 + (std::f64::consts::PI / 4.0).cos())));
+    assert_eq!(
+        at("exponential(1.0, 0.01, 2)", &[0.0, 1.0, 2.0, far]),
+        [1.0, 0.1, 0.01, 0.01]
+    );
+    assert_eq!(
+        at("exp_decay(1.0, 0.5)", &[0.0, 1.0, 3.0]),
+        [1.0, 0.5, 0.125]
+    );
+    assert_eq!(
+        at("exp_decay(1.0, 0.5, every=2)", &[1.0, 2.0, 5.0]),
+        [1.0, 0.5, 0.25]
+    );
+    assert_eq!(
+        at("polynomial(1.0, 0.0, 4, power=2.0)", &[0.0, 2.0, 4.0, far]),
+        [1.0, 0.25, 0.0, 0.0]
+    );
+    assert_eq!(
+        at("step_decay(1.0, 10, gamma=0.5)", &[9.0, 10.0, 29.9, 30.0]),
+        [1.0, 0.5, 0.25, 0.125]
+    );
+    assert_eq!(
+        at(
+            "multistep(1.0, [2, 4, 4], gamma=0.5)",
+            &[1.0, 2.0, 4.0, far]
+        ),
+        [1.0, 0.5, 0.125, 0.125]
+    );
+    assert_eq!(
+        at(
+            "piecewise_constant([10, 20], [3.0, 2.0, 1.0])",
+            &[0.0, 9.0, 10.0, 20.0, far]
+        ),
+        [3.0, 3.0, 2.0, 1.0, 1.0]
+    );
+    assert_eq!(
+        at(
+            "piecewise_linear([(10, 0.0), (20, 1.0)])",
+            &[0.0, 10.0, 15.0, 20.0, far]
+        ),
+        [0.0, 0.0, 0.5, 1.0, 1.0]
+    );
+    assert_eq!(
+        at("inverse_sqrt(1.0, 4)", &[0.0, 2.0, 4.0, 16.0]),
+        [0.0, 0.5, 1.0, 0.5]
+    );
+    assert_eq!(
+        at("cyclic(0.0, 1.0, 2)", &[0.0, 1.0, 2.0, 3.0, 4.0, 6.0]),
+        [0.0, 0.5, 1.0, 0.5, 0.0, 1.0]
+    );
+    assert_eq!(
+        at("cyclic(0.0, 1.0, 2, mode='triangular2')", &[2.0, 6.0, 10.0]),
+        [1.0, 0.5, 0.25]
+    );
+    assert_eq!(
+        at(
+            "cyclic(0.0, 1.0, 2, mode='exp_range', gamma=0.5)",
+            &[2.0, 6.0]
+        ),
+        [0.25, 1.0 / 64.0]
+    );
+}
+
+#[test]
+fn one_cycle_matches_torch_measurements() {
+    // torch OneCycleLR(max_lr=1, total_steps=100): lr[0] = 0.04, peak at 29, lr[99] = 4e-6.
+    let lr = at("one_cycle(1.0, 100)", &[0.0, 29.0, 99.0, 100.0, 1e9]);
+    assert!(close(lr[0], 0.04));
+    assert_eq!(lr[1], 1.0);
+    assert!(close(lr[2], 4e-6));
+    assert_eq!(lr[3], lr[2]);
+    assert_eq!(lr[4], lr[2]);
+    let three = at("one_cycle(1.0, 100, three_phase=True)", &[29.0, 58.0, 99.0]);
+    assert_eq!(three[0], 1.0);
+    assert!(close(three[1], 0.04));
+    assert!(close(three[2], 4e-6));
+    let momentum = at("one_cycle_momentum(100)", &[0.0, 29.0, 99.0, 500.0]);
+    assert_eq!(momentum, [0.95, 0.85, 0.95, 0.95]);
+    let linear = at("one_cycle(1.0, 100, anneal='linear')", &[0.0, 29.0, 99.0]);
+    assert!(all_near(&linear, &[0.04, 1.0, 4e-6], 1.0));
+}
+
+#[test]
+fn wsd_matches_timm_figures() {
+    // timm 1-sqrt T=100, D=20, W=10: 1.0 at 89, 0.5 at 95 (its clock is ours shifted by W).
+    let v = at(
+        "wsd(1.0, 110, 10, 20)",
+        &[0.0, 5.0, 10.0, 89.0, 95.0, 110.0, 1e6],
+    );
+    assert_eq!(v, [0.0, 0.5, 1.0, 1.0, 0.5, 0.0, 0.0]);
+    let exp = at(
+        "wsd(1.0, 10, 0, 2, final=0.01, decay='exp')",
+        &[8.0, 9.0, 10.0],
+    );
+    assert_eq!(exp, [1.0, 0.1, 0.01]);
+}
+
+#[test]
+fn warmup_join_restarts_and_arithmetic_compose() {
+    assert_eq!(
+        at("warmup(4, constant(1.0))", &[0.0, 1.0, 4.0, 9.0]),
+        [0.0, 0.25, 1.0, 1.0]
+    );
+    assert_eq!(
+        at(
+            "warmup(2, linear(1.0, 0.0, 2), start=0.5)",
+            &[1.0, 2.0, 3.0, 4.0]
+        ),
+        [0.75, 1.0, 0.5, 0.0]
+    );
+    assert_eq!(
+        at(
+            "warmup(2, constant(4.0), start=1.0, shape='exponential')",
+            &[1.0]
+        ),
+        [2.0]
+    );
+    assert_eq!(
+        at("warmup(2, constant(1.0), shape='cosine')", &[1.0]),
+        [0.49999999999999994]
+    );
+    let joined = "join([constant(1.0), linear(1.0, 0.0, 10)], [5])";
+    assert_eq!(
+        at(joined, &[4.0, 5.0, 10.0, 15.0, 99.0]),
+        [1.0, 1.0, 0.5, 0.0, 0.0]
+    );
+    assert_eq!(s(joined).total_steps(), Some(15));
+    let sgdr = "restarts(linear(1.0, 0.0, 10), mul=2.0, decay=0.5, limit=2)";
+    let want = [1.0, 0.1, 0.5, 0.25, 0.025, 0.0, 0.0];
+    assert!(all_near(
+        &at(sgdr, &[0.0, 9.0, 10.0, 20.0, 29.0, 30.0, 1e9]),
+        &want,
+        1.0
+    ));
+    assert_eq!(s(sgdr).total_steps(), Some(30));
+    assert_eq!(s("restarts(linear(1.0, 0.0, 10))").total_steps(), None);
+    assert_eq!(
+        at(
+            "restarts(linear(1.0, 0.0, 10), mul=3.0)",
+            &[10.0, 40.0, 129.0]
+        ),
+        [1.0, 1.0, 1.0 - 89.0 / 90.0]
+    );
+    assert_eq!(
+        at("linear(1.0, 0.0, 10) * 0.5 + 1.0", &[0.0, 10.0]),
+        [1.5, 1.0]
+    );
+    assert_eq!(at("constant(2.0) * linear(1.0, 0.0, 2)", &[1.0]), [1.0]);
+    assert_eq!(
+        at(
+            "linear(1.0, 0.0, 10).clip(lo=0.2, hi=0.9)",
+            &[0.0, 5.0, 10.0]
+        ),
+        [0.9, 0.5, 0.2]
+    );
+    assert_eq!(
+        at("linear(1.0, 0.0, 10).shift(5)", &[0.0, 5.0, 10.0]),
+        [1.0, 1.0, 0.5]
+    );
+    assert_eq!(
+        at(
+            "linear(1.0, 0.0, 2).per_epoch(10)",
+            &[9.0, 10.0, 19.0, 20.0]
+        ),
+        [1.0, 0.5, 0.5, 0.0]
+    );
+    assert_eq!(
+        s("linear(1.0, 0.0, 2).per_epoch(10)").total_steps(),
+        Some(20)
+    );
+}
+
+#[test]
+fn noise_is_deterministic_bounded_and_local() {
+    let noisy = s("noise(constant(1.0), pct=0.1, seed=7, start=2, end=5)");
+    let values: Vec<f64> = (0..7).map(|t| noisy.value(t as f64)).collect();
+    assert_eq!(values[..2], [1.0, 1.0]);
+    assert_eq!(values[5..], [1.0, 1.0]);
+    assert!(values[2..5]
+        .iter()
+        .all(|v| (v - 1.0).abs() < 0.1 && *v != 1.0));
+    assert_eq!(noisy.value(3.0), noisy.value(3.7));
+    assert_ne!(
+        noisy.value(3.0),
+        s("noise(constant(1.0), pct=0.1, seed=8)").value(3.0)
+    );
+}
+
+#[test]
+fn fill_equals_value_across_joins_and_past_the_end() {
+    let cases = [
+        "warmup(7, cosine(1.0, 0.1, 20))",
+        "join([constant(1.0), linear(1.0, 0.0, 10), cyclic(0.0, 1.0, 3)], [5, 12])",
+        "restarts(cosine(1.0, 0.0, 6), mul=2.0, limit=3).shift(4)",
+        "one_cycle(0.1, 30, three_phase=True) * cosine(1.0, 0.5, 50)",
+        "noise(step_decay(1.0, 3), end=20).per_epoch(2)",
+    ];
+    for text in cases {
+        let schedule = s(text);
+        for start in [0u64, 3, 11, 60] {
+            let mut out = vec![0.0; 70];
+            schedule.fill(start, &mut out);
+            for (i, v) in out.iter().enumerate() {
+                assert_eq!(
+                    *v,
+                    schedule.value((start + i as u64) as f64),
+                    "{text} at {}",
+                    start + i as u64
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn batches_broadcast_and_evaluate_row_by_row() {
+    let batch = parse("cosine([1.0, 2.0], 0.0, [10, 20])").expect("batch");
+    assert_eq!(batch.batch_size(), Some(2));
+    assert_eq!(batch.total_steps(), Some(20));
+    let values = batch.values(3, 5).expect("values");
+    let rows = [s("cosine(1.0, 0.0, 10)"), s("cosine(2.0, 0.0, 20)")];
+    for (r, row) in rows.iter().enumerate() {
+        for i in 0..3 {
+            assert_eq!(values[r * 3 + i], row.value((5 + i) as f64));
+        }
+    }
+    let wrapped = parse("warmup(5, cosine([1.0, 2.0], 0.0, 10))").expect("batch");
+    assert_eq!(wrapped.batch_size(), Some(2));
+    assert_eq!(
+        err("cosine([1.0, 2.0], [0.0, 0.1, 0.2], 10)"),
+        "cosine(): end must be a batch of the same length as start (2), got length 3"
+    );
+    assert_eq!(
+        parse("stack([constant(1.0), 2.0])")
+            .expect("stack")
+            .batch_size(),
+        Some(2)
+    );
+}
+
+#[test]
+fn every_validation_rule_names_function_parameter_rule_and_value() {
+    let cases = [
+        ("cosine(1.0, 0.0, 0)", "cosine(): steps must be a positive integer, got 0"),
+        ("cosine(1.0, 0.0, -3)", "cosine(): steps must be a positive integer, got -3"),
+        ("cosine(1.0, 0.0, 2.5)", "cosine(): steps must be a positive integer, got 2.5"),
+        ("cosine(1.0, 0.0, 1e300)", "cosine(): steps must be a positive integer, got 1e+300"),
+        ("cosine(1e999, 0.0, 10)", "cosine(): start must be a finite number, got inf"),
+        ("cosine(1.0, 0.0, 10, k=0.0)", "cosine(): k must be a positive number, got 0"),
+        ("cosine(1.0, 0.0, 10, k='a')", "cosine(): k must be a number, got 'a'"),
+        ("cosine(1.0, 0.0)", "cosine(): missing required argument 'steps'"),
+        ("cosine(1.0, 0.0, 10, 1.0, 2.0)", "cosine(): takes at most 4 arguments (5 given)"),
+        ("cosine(1.0, 0.0, 10, q=1)", "cosine(): got an unexpected keyword argument 'q'"),
+        ("cosine(1.0, 0.0, steps=1, steps=2)", "cosine(): got multiple values for argument 'steps'"),
+        ("exponential(0.0, 1.0, 10)", "exponential(): start must be a positive number, got 0"),
+        ("exp_decay(1.0, 0.0)", "exp_decay(): gamma must be a positive number, got 0"),
+        ("multistep(1.0, [5, 2])", "multistep(): milestones must be sorted, got [5, 2]"),
+        ("piecewise_constant([10], [1.0])", "piecewise_constant(): values must be one more than boundaries (2), got 1 values"),
+        ("piecewise_constant([10, 10], [1.0, 2.0, 3.0])", "piecewise_constant(): boundaries must be strictly increasing, got [10, 10]"),
+        ("piecewise_linear([])", "piecewise_linear(): points must be a non-empty list, got []"),
+        ("piecewise_linear([(0, 1.0, 2.0)])", "piecewise_linear(): points must be a list of (step, value) pairs, got a list"),
+        ("cyclic(0.0, 1.0, 10, mode='tri')", "cyclic(): mode must be one of 'triangular', 'triangular2', 'exp_range', got 'tri'"),
+        ("one_cycle(0.1, 100, pct_start=1.5)", "one_cycle(): pct_start must be a number between 0 and 1, got 1.5"),
+        ("one_cycle(0.1, 10, pct_start=0.1)", "one_cycle(): pct_start * total_steps must be greater than 1 so that the rising phase spans a step, got 1 (pct_start=0.1, total_steps=10)"),
+        ("one_cycle(0.1, 10, pct_start=1.0)", "one_cycle(): pct_start must be below 1 so that the falling phase spans a step, got 1"),
+        ("one_cycle(0.1, 100, pct_start=0.6, three_phase=True)", "one_cycle(): pct_start must be at most 0.5 with three_phase=True (the third phase would never start), got 0.6"),
+        ("one_cycle(0.1, 100, three_phase=1)", "one_cycle(): three_phase must be True or False, got 1"),
+        ("one_cycle(0.1, 100, anneal='cosine')", "one_cycle(): anneal must be one of 'cos', 'linear', got 'cosine'"),
+        ("wsd(1.0, 100, 50, 60)", "wsd(): warmup_steps + decay_steps must be at most total_steps (100), got 110"),
+        ("wsd(1.0, 100, 10, 10, decay='exp')", "wsd(): peak and final must be positive with decay='exp', got peak=1, final=0"),
+        ("warmup(10, constant(1.0), shape='exponential')", "warmup(): start must be positive, and so must be then(0), with shape='exponential', got start=0, then(0)=1"),
+        ("join([], [])", "join(): schedules must be a non-empty list, got []"),
+        ("join([1.0, 2.0], [])", "join(): boundaries must be one fewer than schedules (1), got 0 boundaries"),
+        ("join([1.0, 2.0], [0])", "join(): boundaries must be positive (a boundary at 0 skips a schedule), got 0"),
+        ("restarts(exp_decay(1.0, 0.5))", "restarts(): schedule must be a finite schedule of at least one step, got an endless schedule"),
+        ("restarts(constant(1.0))", "restarts(): schedule must be a finite schedule of at least one step, got total_steps=0"),
+        ("restarts(linear(1.0, 0.0, 5), mul=0.5)", "restarts(): mul must be a number >= 1, got 0.5"),
+        ("restarts(linear(1.0, 0.0, 5), limit=0)", "restarts(): limit must be a positive integer, got 0"),
+        ("noise(constant(1.0), pct=0.001)", "noise(): pct / std must be at least 0.01 (noise is redrawn until |n| < pct), got 0.001"),
+        ("noise(constant(1.0), start=5, end=5)", "noise(): end must be greater than start (5), got 5"),
+        ("constant(1.0).clip()", "clip(): lo or hi must be given, got neither"),
+        ("constant(1.0).clip(lo=2.0, hi=1.0)", "clip(): lo must be at most hi (1), got 2"),
+        ("constant(1.0).shift(-1)", "shift(): n must be a non-negative integer, got -1"),
+        ("constant(1.0).per_epoch(0)", "per_epoch(): steps_per_epoch must be a positive integer, got 0"),
+        ("stack([])", "stack(): schedules must be a non-empty list, got []"),
+        ("stack([cosine([1.0, 2.0], 0.0, 5)])", "stack(): schedules must be a single schedule, got a batch"),
+        ("cosine([], 0.0, 5)", "cosine(): start must be a non-empty batch, got length 0"),
+        ("'a' * 2", "mul(): left must be a schedule or a number, got 'a'"),
+    ];
+    for (text, message) in cases {
+        assert_eq!(err(text), message, "{text}");
+    }
+}
+
+#[test]
+fn parser_rejects_code_junk_and_deep_nesting() {
+    assert_eq!(
+        err("__import__('os')"),
+        "parse(): unknown function '__import__' at position 0"
+    );
+    assert_eq!(
+        err("cosine(1.0, 0.0, 10).__class__"),
+        "parse(): unknown method '__class__' at position 21"
+    );
+    assert_eq!(
+        err("lambda: 1"),
+        "parse(): unexpected character ':' at position 6"
+    );
+    assert_eq!(
+        err("cosine(1.0, 0.0, 10"),
+        "parse(): expected ')' at position 19"
+    );
+    assert_eq!(
+        err("cosine(1.0, 0.0, 10) junk"),
+        "parse(): unexpected text after the expression at position 21"
+    );
+    assert_eq!(
+        err("'unterminated"),
+        "parse(): unterminated string at position 0"
+    );
+    assert_eq!(
+        err("cosine(1.0; 0.0, 10)"),
+        "parse(): unexpected character ';' at position 10"
+    );
+    assert_eq!(
+        err(""),
+        "parse(): unexpected end of expression at position 0"
+    );
+    assert_eq!(
+        err("[1.0]"),
+        "parse(): the expression is not a schedule at position 0"
+    );
+    let deep = format!("{}1.0{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(err(&deep).starts_with("parse(): expression nested too deeply"));
+    let nested = (0..40).fold("constant(1.0)".to_owned(), |acc, _| {
+        format!("warmup(1, {acc})")
+    });
+    assert_eq!(
+        err(&nested),
+        "warmup(): nesting must be at most 32 schedules deep, got 33"
+    );
+}
+
+#[test]
+fn repr_reads_back_and_json_round_trips() {
+    let texts = [
+        "warmup(1000, cosine(0.001, 1e-05, 99000))",
+        "one_cycle(0.1, 1000, pct_start=0.25, anneal='linear', three_phase=True)",
+        "(linear(1.0, 0.0, 10) + 0.5) * cosine(1.0, 0.0, 10)",
+        "linear(1.0, 0.0, 10) * (2.0 * 3.0)",
+        "(linear(1.0, 0.0, 10) + 1.0).clip(lo=0.1).shift(5).per_epoch(3)",
+        "piecewise_linear([(0, 0.0), (10, 1.0)])",
+        "stack([constant(1.0), restarts(cosine(1.0, 0.0, 10), mul=2.0, limit=3)])",
+        "noise(cyclic(0.001, 0.1, 2000, mode='exp_range', gamma=0.99994), seed=1, end=100)",
+        "wsd(0.001, 1000, 100, 200, final=1e-05, decay='power', power=2.0)",
+    ];
+    for text in texts {
+        let batch = parse(text).expect(text);
+        assert_eq!(batch.to_string(), text);
+        let back = super::Schedule::from_json(&batch.to_json()).expect("json");
+        assert_eq!(back, batch);
+    }
+    assert_eq!(
+        parse("cosine(1, 0, 1_000)").map(|b| b.to_string()),
+        Ok("cosine(1.0, 0.0, 1000)".into())
+    );
+    assert_eq!(
+        super::Schedule::from_json(r#"{"kind": "cosine", "start": 1, "end": 0, "steps": 0}"#)
+            .map(|b| b.to_string()),
+        Err(crate::Error::value(
+            "cosine",
+            "steps",
+            "a positive integer",
+            "0"
+        ))
+    );
+    assert!(super::Schedule::from_json("[1, 2]").is_err());
+    assert!(Batch::single(s("constant(1.0)")).batch_size().is_none());
+}
+
+#[test]
+fn floats_print_as_python_repr() {
+    let cases = [
+        (0.001, "0.001"),
+        (1e-5, "1e-05"),
+        (1e16, "1e+16"),
+        (1e15, "1000000000000000.0"),
+        (123.456, "123.456"),
+        (-0.5, "-0.5"),
+        (0.0001, "0.0001"),
+        (2.5e-300, "2.5e-300"),
+        (1.0, "1.0"),
+    ];
+    for (x, text) in cases {
+        assert_eq!(py_float(x), text);
+    }
+}
