@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +12,7 @@ from lrcore._core import Schedule
 ENDLESS_STEPS = 1000
 
 
-def plot(schedule: Schedule, n: Optional[int] = None, ax: Any = None, **kwargs: Any) -> Any:
+def plot(schedule: Schedule, n: int | None = None, ax: Any = None, **kwargs: Any) -> Any:
     """Draws ``schedule`` over ``n`` steps (default: its total_steps, or 1000 if endless) on
     ``ax`` (default: a new figure); a batch draws one line per schedule. Returns the Axes."""
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -74,7 +74,8 @@ def cosine(start: Num, end: Num, steps: Count, k: Num = 1.0) -> Schedule:
 
 
 def exponential(start: Num, end: Num, steps: Count) -> Schedule:
-    """Geometric from ``start`` to ``end`` (both > 0): ``start * (end / start) ** (min(t, steps) / steps)``."""
+    """Geometric from ``start`` to ``end`` (both > 0):
+    ``start * (end / start) ** (min(t, steps) / steps)``."""
     return build("exponential", start, end, steps)
 
 
@@ -127,7 +128,7 @@ def cyclic(
     low: Num,
     high: Num,
     step_size_up: Count,
-    step_size_down: Optional[Count] = None,
+    step_size_down: Count | None = None,
     mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
     gamma: Num = 1.0,
 ) -> Schedule:
@@ -161,7 +162,13 @@ def one_cycle(
     otherwise, where torch divides by zero or silently skips its third phase.
     """
     return build(
-        "one_cycle", max_lr, total_steps, pct_start, anneal, div_factor, final_div_factor,
+        "one_cycle",
+        max_lr,
+        total_steps,
+        pct_start,
+        anneal,
+        div_factor,
+        final_div_factor,
         three_phase,
     )
 
@@ -169,7 +176,7 @@ def one_cycle(
 def one_cycle_momentum(
     total_steps: Count,
     base: Num = 0.85,
-    max: Num = 0.95,  # noqa: A002 - torch's name for the upper momentum
+    max: Num = 0.95,
     pct_start: Num = 0.3,
     anneal: Literal["cos", "linear"] = "cos",
     three_phase: bool = False,
@@ -222,7 +229,7 @@ def join(schedules: Sequence[ScheduleLike], boundaries: Sequence[int]) -> Schedu
 
 
 def restarts(
-    schedule: ScheduleLike, mul: Num = 1.0, decay: Num = 1.0, limit: Optional[int] = None
+    schedule: ScheduleLike, mul: Num = 1.0, decay: Num = 1.0, limit: int | None = None
 ) -> Schedule:
     """Repeats a finite schedule (SGDR). Cycle ``i`` is stretched to ``L * mul ** i`` steps
     (``L = schedule.total_steps``, ``mul >= 1``) and its height above the end value ``e`` is
@@ -240,14 +247,14 @@ def noise(
     std: Num = 1.0,
     seed: int = 42,
     start: int = 0,
-    end: Optional[int] = None,
+    end: int | None = None,
 ) -> Schedule:
     """timm's deterministic LR noise: ``v + v * n`` on steps ``start <= t < end``, where ``n`` is
     a normal draw with deviation ``std`` redrawn until ``|n| < pct``.
 
     ``n`` depends only on ``(seed, floor(t))`` — any step can be evaluated alone, and values
     repeat across runs and machines — but it comes from lrcore's own counter-based generator
-    (splitmix64 with Box–Muller), not torch's, so the draws differ from timm's.
+    (splitmix64 with Box-Muller), not torch's, so the draws differ from timm's.
     ``pct / std`` must be at least 0.01 so that a draw is always found quickly.
     """
     return build("noise", schedule, pct, std, seed, start, end)

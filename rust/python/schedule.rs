@@ -8,7 +8,7 @@ use numpy::{AllowTypeChange, IntoPyArray, PyArrayLikeDyn};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString, PyTuple};
 
 use super::convert::{number, to_arg};
 use crate::error::Error;
@@ -99,7 +99,17 @@ impl PySchedule {
                 }
             };
         }
-        let array: PyArrayLikeDyn<'py, f64, AllowTypeChange> = t.extract().map_err(|_| {
+        // numpy would turn "3" into 3.0; steps given as text are a caller's mistake.
+        let textual = t.is_instance_of::<PyString>()
+            || t.is_instance_of::<PyBytes>()
+            || t.getattr("dtype")
+                .and_then(|d| d.getattr("kind"))
+                .and_then(|k| k.extract::<String>())
+                .is_ok_and(|k| k == "U" || k == "S");
+        let numeric = !textual;
+        let array: Option<PyArrayLikeDyn<'py, f64, AllowTypeChange>> =
+            if numeric { t.extract().ok() } else { None };
+        let array = array.ok_or_else(|| {
             PyTypeError::new_err(format!(
                 "Schedule(): steps must be a number or an array of numbers, got an object of type '{}'",
                 t.get_type().name().map(|n| n.to_string()).unwrap_or_default()
@@ -193,13 +203,16 @@ impl PySchedule {
         self.binary("mul", other, true)
     }
 
-    fn __richcmp__(&self, other: &Bound<'_, PyAny>, op: CompareOp) -> Option<bool> {
-        let other = other.cast::<PySchedule>().ok()?;
-        let equal = self.inner == other.get().inner;
+    fn __richcmp__<'py>(&self, other: &Bound<'py, PyAny>, op: CompareOp) -> Bound<'py, PyAny> {
+        let py = other.py();
+        let equal = match other.cast::<PySchedule>() {
+            Ok(other) => self.inner == other.get().inner,
+            Err(_) => return py.NotImplemented().into_bound(py),
+        };
         match op {
-            CompareOp::Eq => Some(equal),
-            CompareOp::Ne => Some(!equal),
-            _ => None,
+            CompareOp::Eq => PyBool::new(py, equal).to_owned().into_any(),
+            CompareOp::Ne => PyBool::new(py, !equal).to_owned().into_any(),
+            _ => py.NotImplemented().into_bound(py),
         }
     }
 
