@@ -119,9 +119,11 @@ def piecewise_linear(points: Sequence[tuple[int, float]]) -> Schedule:
     return build("piecewise_linear", points)
 
 
-def inverse_sqrt(peak: Num, warmup_steps: Count) -> Schedule:
-    """transformers' inverse_sqrt: ``peak * t / W`` for ``t < W``, then ``peak / sqrt(t / W)``."""
-    return build("inverse_sqrt", peak, warmup_steps)
+def inverse_sqrt(peak: Num, warmup_steps: Count, timescale: Count | None = None) -> Schedule:
+    """transformers' inverse_sqrt: ``peak * t / W`` for ``t < W``, then
+    ``peak / sqrt((t + timescale - W) / timescale)``; ``timescale`` defaults to ``W``, giving
+    ``peak / sqrt(t / W)``, and must be given when ``W`` is 0."""
+    return build("inverse_sqrt", peak, warmup_steps, timescale)
 
 
 def cyclic(

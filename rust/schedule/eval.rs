@@ -229,13 +229,18 @@ impl Schedule {
                     v0 + (v1 - v0) * (t - s0 as f64) / (s1 - s0) as f64
                 }
             }
-            InverseSqrt { peak, warmup_steps } => {
+            InverseSqrt {
+                peak,
+                warmup_steps,
+                timescale,
+            } => {
                 let w = *warmup_steps as f64;
                 if t < w {
-                    peak * (t / w)
-                } else {
-                    peak * (1.0 / (t / w).sqrt())
+                    return peak * (t / w);
                 }
+                // transformers: 1 / sqrt((t + timescale − W) / timescale), timescale W by default.
+                let scale = timescale.map_or(w, |s| s as f64);
+                peak * (1.0 / ((t + (scale - w)) / scale).sqrt())
             }
             Cyclic {
                 low,

@@ -115,6 +115,7 @@ pub enum Schedule {
     InverseSqrt {
         peak: f64,
         warmup_steps: u64,
+        timescale: Option<u64>,
     },
     Cyclic {
         low: f64,

@@ -153,7 +153,11 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
     ("piecewise_linear", &[p("points", Points, R)]),
     (
         "inverse_sqrt",
-        &[p("peak", Num(Any), R), p("warmup_steps", Count(1), R)],
+        &[
+            p("peak", Num(Any), R),
+            p("warmup_steps", Count(0), R),
+            p("timescale", OptCount(1), DefaultValue::None),
+        ],
     ),
     (
         "cyclic",
@@ -735,6 +739,16 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
             increasing(func, "boundaries", boundaries, true)?;
             first_positive(func, "boundaries", boundaries)
         }
+        InverseSqrt {
+            warmup_steps: 0,
+            timescale: None,
+            ..
+        } => Err(Error::value(
+            func,
+            "timescale",
+            "given when warmup_steps is 0",
+            "None",
+        )),
         Restarts { schedule, .. } => match schedule.total_steps() {
             Some(n) if n >= 1 => Ok(()),
             other => Err(Error::value(

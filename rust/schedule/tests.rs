@@ -322,6 +322,7 @@ fn every_validation_rule_names_function_parameter_rule_and_value() {
         ("join([], [])", "join(): schedules must be a non-empty list, got []"),
         ("join([1.0, 2.0], [])", "join(): boundaries must be one fewer than schedules (1), got 0 boundaries"),
         ("join([1.0, 2.0], [0])", "join(): boundaries must be positive (a boundary at 0 skips a schedule), got 0"),
+        ("inverse_sqrt(1.0, 0)", "inverse_sqrt(): timescale must be given when warmup_steps is 0, got None"),
         ("restarts(exp_decay(1.0, 0.5))", "restarts(): schedule must be a finite schedule of at least one step, got an endless schedule"),
         ("restarts(constant(1.0))", "restarts(): schedule must be a finite schedule of at least one step, got total_steps=0"),
         ("restarts(linear(1.0, 0.0, 5), mul=0.5)", "restarts(): mul must be a number >= 1, got 0.5"),
