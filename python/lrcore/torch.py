@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Union, cast
 
+import torch
 from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim import lr_scheduler as _torch
@@ -60,7 +61,9 @@ __all__ = [
 LRScheduler = _torch.LRScheduler
 
 #: Attributes rebuilt from the others: never saved in a state dict.
-_DERIVED = frozenset({"optimizer", "_lr_batch", "_momentum_batch"})
+_DERIVED = frozenset(
+    {"optimizer", "_lr_batch", "_momentum_batch", "_lr_table", "_momentum_table", "_tensor_writer"}
+)
 
 
 def _fail(cls: str, name: str, rule: str, value: object) -> ValueError:
@@ -111,6 +114,67 @@ def _set(group: dict[str, Any], key: str, value: float) -> None:
         current.fill_(value)
     else:
         group[key] = value
+
+
+class _StepTable:
+    """A batch's values over a window of integer steps, refilled by one Rust call per window,
+    so that a step costs one list index; other steps are computed one at a time."""
+
+    __slots__ = ("_batch", "_rows", "_start")
+    WINDOW = 1024
+
+    def __init__(self, batch: Schedule) -> None:
+        self._batch = batch
+        self._start = 0
+        self._rows: list[list[float]] = []
+
+    def at(self, t: float) -> list[float]:
+        if t.__class__ is not int or t < 0:
+            return self._batch.values_at(t)
+        i = int(t) - self._start
+        if not 0 <= i < len(self._rows):
+            self._start, i = int(t), 0
+            self._rows = self._batch.values(self.WINDOW, self._start).T.tolist()
+        return self._rows[i]
+
+
+class _Writer:
+    """Writes param-group values at the least cost that keeps torch's semantics.
+
+    A float is assigned. A Tensor is updated in place (its identity kept, so a compiled
+    optimizer step is not recompiled): a 0-d CPU float Tensor through a cached numpy view of
+    its storage, about fifteen times cheaper than ``fill_``, any other with ``fill_``. The
+    cache holds the Tensor itself, so a param group given a new Tensor gets a new view.
+    """
+
+    def __init__(self) -> None:
+        self._views: dict[tuple[int, str], tuple[Tensor, Any]] = {}
+
+    def __call__(self, group: dict[str, Any], index: int, key: str, value: float) -> None:
+        current = group[key]
+        if not isinstance(current, Tensor):
+            group[key] = value
+            return
+        cached = self._views.get((index, key))
+        if cached is None or cached[0] is not current:
+            cached = (current, _numpy_view(current))
+            self._views[index, key] = cached
+        view = cached[1]
+        if view is None:
+            current.fill_(value)
+        else:
+            view[()] = value
+
+
+def _numpy_view(tensor: Tensor) -> Any:
+    """A writable numpy view of a 0-d CPU float Tensor's storage, or None."""
+    usable = (
+        tensor.device.type == "cpu"
+        and tensor.dim() == 0
+        and not tensor.requires_grad
+        and tensor.dtype in (torch.float32, torch.float64)
+    )
+    return tensor.numpy() if usable else None
 
 
 def _set_momentum(group: dict[str, Any], use_beta1: bool, value: float) -> None:
@@ -189,24 +253,39 @@ class _Scheduler(LRScheduler):
         self._lr_batch = lr.stack(self._lr_schedules())
         momenta = self._momentum_schedules() if self.cycle_momentum else None
         self._momentum_batch = lr.stack(momenta) if momenta else None
+        self._tables()
+
+    def _tables(self) -> None:
+        self._lr_table = _StepTable(self._lr_batch)
+        if self._momentum_batch is not None:
+            self._momentum_table = _StepTable(self._momentum_batch)
 
     def _initial_step(self) -> None:
         self._build()
         super()._initial_step()
 
+    @property
+    def _writer(self) -> _Writer:
+        writer: _Writer | None = self.__dict__.get("_tensor_writer")
+        if writer is None:
+            writer = self.__dict__["_tensor_writer"] = _Writer()
+        return writer
+
     def _lrs_at(self, t: float) -> list[float]:
-        values: list[float] = self._lr_batch(t).tolist()
-        return values
+        return self._lr_table.at(t)
 
     def _write(self, t: float) -> None:
         """Puts step ``t``'s values into the param groups (the whole per-step work)."""
         values = self._lrs_at(t)
         groups = self.optimizer.param_groups
-        for group, value in zip(groups, values):
-            _set(group, "lr", value)
+        for i, group in enumerate(groups):
+            if isinstance(group["lr"], Tensor):
+                self._writer(group, i, "lr", values[i])
+            else:
+                group["lr"] = values[i]
         self._last_lr: list[float | Tensor] = list(values)
         if self._momentum_batch is not None:
-            for group, m in zip(groups, self._momentum_batch(t).tolist()):
+            for group, m in zip(groups, self._momentum_table.at(t)):
                 _set_momentum(group, self.use_beta1, m)
 
     def step(self, epoch: int | None = None) -> None:
@@ -464,6 +543,7 @@ class LambdaLR(_Scheduler):
         schedules = [fn for fn in self.lr_lambdas if isinstance(fn, Schedule)]
         if len(schedules) == len(self.lr_lambdas):
             self._lr_batch = lr.stack([b * fn for b, fn in zip(self._bases(), schedules)])
+            self._tables()
         else:
             self._lr_batch = None  # type: ignore[assignment]
 
@@ -630,7 +710,7 @@ class CyclicLR(_Scheduler):
         scale = self._custom_scale(t)
         return [
             b + (m - b) * x * scale
-            for b, m, x in zip(self._bases(), self.max_lrs, self._lr_batch(t).tolist())
+            for b, m, x in zip(self._bases(), self.max_lrs, self._lr_batch.values_at(t))
         ]
 
     def _write(self, t: float) -> None:
@@ -645,7 +725,7 @@ class CyclicLR(_Scheduler):
             self.optimizer.param_groups,
             self.base_momentums,
             self.max_momentums,
-            self._lr_batch(t).tolist(),
+            self._lr_batch.values_at(t),
         ):
             _set_momentum(group, self.use_beta1, top - (top - bottom) * x * scale)
 
@@ -1016,7 +1096,7 @@ class SequentialLR(_Composite):
         child = self._schedulers[index]
         if child._momentum_batch is not None:
             local = t - (self._milestones[index - 1] if index else 0)
-            for group, m in zip(self.optimizer.param_groups, child._momentum_batch(local).tolist()):
+            for group, m in zip(self.optimizer.param_groups, child._momentum_batch.values_at(local)):
                 _set_momentum(group, child.use_beta1, m)
 
     def step(self, metrics: Any = None) -> None:
@@ -1105,6 +1185,7 @@ class ParamScheduler(LRScheduler):
         self.base_lrs = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = -1
         self._step_count = 0
+        self._tensor_writer = _Writer()
         self._compile()
         self.step()
 
@@ -1152,12 +1233,12 @@ class ParamScheduler(LRScheduler):
     def _write(self) -> None:
         groups = self.optimizer.param_groups
         for key, (indices, batch) in self._batches.items():
-            for i, value in zip(indices, batch(self.last_epoch).tolist()):
+            for i, value in zip(indices, batch.values_at(self.last_epoch)):
                 group = groups[i]
                 if key == "beta1" or (key == "momentum" and "momentum" not in group):
                     group["betas"] = (value, *group["betas"][1:])
                 else:
-                    _set(group, key, value)
+                    self._tensor_writer(group, i, key, value)
         self._last_lr = [float(g["lr"]) for g in groups]
 
     def get_last_lr(self) -> list[float | Tensor]:

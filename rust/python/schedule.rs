@@ -93,10 +93,7 @@ impl PySchedule {
             let t = check_step(number(t)?)?;
             return match self.inner.as_single() {
                 Some(one) => Ok(PyFloat::new(py, one.value(t)).into_any()),
-                None => {
-                    let values = py.detach(|| self.inner.eval_many(&[t]))?;
-                    Ok(values.into_pyarray(py).into_any())
-                }
+                None => Ok(self.inner.eval_many(&[t])?.into_pyarray(py).into_any()),
             };
         }
         // numpy would turn "3" into 3.0; steps given as text are a caller's mistake.
@@ -121,7 +118,11 @@ impl PySchedule {
         if let Some(&bad) = steps.iter().find(|&&x| !(x.is_finite() && x >= 0.0)) {
             check_step(bad)?;
         }
-        let values = py.detach(|| self.inner.eval_many(&steps))?;
+        let values = if self.inner.is_heavy(steps.len()) {
+            py.detach(|| self.inner.eval_many(&steps))?
+        } else {
+            self.inner.eval_many(&steps)?
+        };
         if let Some(b) = self.inner.batch_size() {
             shape.insert(0, b);
         }
@@ -146,7 +147,11 @@ impl PySchedule {
                 requested: format!("{n} float64 values"),
             })
         })?;
-        let values = py.detach(|| self.inner.values(len, start))?;
+        let values = if self.inner.is_heavy(len) {
+            py.detach(|| self.inner.values(len, start))?
+        } else {
+            self.inner.values(len, start)?
+        };
         match self.inner.batch_size() {
             None => Ok(values.into_pyarray(py).into_any()),
             Some(b) => {
@@ -155,6 +160,13 @@ impl PySchedule {
                 Ok(out.into_pyarray(py).into_any())
             }
         }
+    }
+
+    /// The value of each schedule (one for a single schedule, B for a batch) at step `t`, as
+    /// a list of floats: the cheapest per-step call, used by the torch adapters.
+    fn values_at(&self, t: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
+        let t = check_step(number(t)?)?;
+        Ok(self.inner.items().iter().map(|s| s.value(t)).collect())
     }
 
     /// The step from which the value holds for ever; None for an endless schedule.

@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 /// spread a 10**7-step range over every core.
 const CHUNK: usize = 1 << 15;
 
+/// Fewest values worth spreading over threads.
+const PARALLEL_MIN: usize = 1 << 16;
+
 /// One schedule (`batched == false`, exactly one item) or a batch of `items.len()` schedules.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {
@@ -68,18 +71,29 @@ impl Batch {
             .try_fold(0, |acc, t| t.map(|t| acc.max(t)))
     }
 
+    /// Whether evaluating `n` steps of every schedule is worth other threads (and, in the
+    /// binding, releasing the GIL): below [`PARALLEL_MIN`] values waking them costs more.
+    pub fn is_heavy(&self, n: usize) -> bool {
+        n.saturating_mul(self.items.len()) >= PARALLEL_MIN
+    }
+
     /// Values at each step in `steps`, schedule-major: `items.len() × steps.len()`.
     pub fn eval_many(&self, steps: &[f64]) -> Result<Vec<f64>> {
         let mut out = allocate(self.items.len(), steps.len())?;
-        let rows = out.chunks_mut(steps.len().max(1));
-        for (schedule, row) in self.items.iter().zip(rows) {
-            row.par_chunks_mut(CHUNK)
-                .zip(steps.par_chunks(CHUNK))
-                .for_each(|(o, s)| {
-                    for (slot, &t) in o.iter_mut().zip(s) {
-                        *slot = schedule.value(t);
-                    }
-                });
+        let parallel = steps.len() >= PARALLEL_MIN;
+        for (schedule, row) in self.items.iter().zip(out.chunks_mut(steps.len().max(1))) {
+            let eval = |(slots, ts): (&mut [f64], &[f64])| {
+                for (slot, &t) in slots.iter_mut().zip(ts) {
+                    *slot = schedule.value(t);
+                }
+            };
+            if parallel {
+                row.par_chunks_mut(CHUNK)
+                    .zip(steps.par_chunks(CHUNK))
+                    .for_each(eval);
+            } else {
+                eval((row, steps));
+            }
         }
         Ok(out)
     }
@@ -91,9 +105,13 @@ impl Batch {
             return Ok(out);
         }
         for (schedule, row) in self.items.iter().zip(out.chunks_mut(n)) {
-            row.par_chunks_mut(CHUNK)
-                .enumerate()
-                .for_each(|(i, chunk)| schedule.fill(start + (i * CHUNK) as u64, chunk));
+            if n >= PARALLEL_MIN {
+                row.par_chunks_mut(CHUNK)
+                    .enumerate()
+                    .for_each(|(i, chunk)| schedule.fill(start + (i * CHUNK) as u64, chunk));
+            } else {
+                schedule.fill(start, row);
+            }
         }
         Ok(out)
     }
