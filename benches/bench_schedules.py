@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import lrcore as lr
 import numpy as np
 import numpy.typing as npt
 import pytest
-
-import lrcore as lr
 from lrcore import reference
 
 N = 10**6

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod schedule;
+pub mod search;
 
 #[cfg(feature = "python")]
 mod python;

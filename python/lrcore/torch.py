@@ -327,7 +327,8 @@ class _Scheduler(LRScheduler):
         self.__dict__.update(state_dict)
         self.base_lrs = [float(b) for b in self.base_lrs]
         self._build()
-        self._write(self.last_epoch)
+        if self.last_epoch >= 0:  # torch saves -1 for a SequentialLR phase not yet started
+            self._write(self.last_epoch)
 
 
 class StepLR(_Scheduler):
@@ -918,10 +919,7 @@ class CosineAnnealingWarmRestarts(_Scheduler):
 
     def step(self, epoch: float | None = None) -> None:
         """One step, or a jump to ``epoch`` (fractional epochs allowed, no warning)."""
-        if epoch is None:
-            if self._step_count == 1:
-                _warn_out_of_order(self.optimizer)
-            self._step_count += 1
+        if epoch is None:  # torch's own step(): no order warning, _step_count untouched
             self.last_epoch += 1
             self._epoch = float(self.last_epoch)
         else:
@@ -1001,16 +999,21 @@ def _check_children(cls: str, optimizer: Optimizer, schedulers: Sequence[Any]) -
     for i, child in enumerate(schedulers):
         if not hasattr(child, "optimizer"):
             raise TypeError(f"{cls} at index {i} should have `optimizer` as its attribute.")
+        last = i == len(schedulers) - 1
+        plateau = isinstance(child, _torch.ReduceLROnPlateau)
+        if plateau and not (cls == "SequentialLR" and last):
+            raise ValueError(
+                f"{cls} does not support `ReduceLROnPlateau` scheduler as it requires additional "
+                "kwargs to be specified when calling `step`, but got one at index "
+                f"{i} in the given schedulers sequence."
+            )
         if child.optimizer != optimizer:
             raise ValueError(
                 f"{cls} expects all schedulers to belong to the same optimizer, but got "
                 f"scheduler {child.__class__.__name__} at index {i} has {child.optimizer}, "
                 f"which is different from {optimizer.__class__.__name__}."
             )
-        last = i == len(schedulers) - 1
-        if isinstance(child, _torch.ReduceLROnPlateau) and cls == "SequentialLR" and last:
-            continue
-        if not isinstance(child, _Scheduler) or not child._composable():
+        if not plateau and (not isinstance(child, _Scheduler) or not child._composable()):
             raise TypeError(
                 f"{cls} at index {i} must be an lrcore.torch scheduler whose rates are an "
                 f"lrcore schedule, got {type(child).__module__}.{type(child).__name__} (a "
@@ -1074,9 +1077,9 @@ class SequentialLR(_Composite):
         super().__init__(optimizer, last_epoch)
 
     def _lr_schedules(self) -> list[Schedule]:
-        phases = [child._lr_batch for child in self._schedulers[: len(self._milestones) + 1]]
+        phases = [child._lr_batch for child in self._schedulers if isinstance(child, _Scheduler)]
         if self._plateau:  # the plateau phase starts from the base rates
-            phases[-1] = lr.stack(list(self._bases()))
+            phases.append(lr.stack(list(self._bases())))
         return [
             lr.join([_row(batch, g) for batch in phases], self._milestones)
             for g in range(len(self._bases()))
@@ -1096,7 +1099,8 @@ class SequentialLR(_Composite):
         child = self._schedulers[index]
         if child._momentum_batch is not None:
             local = t - (self._milestones[index - 1] if index else 0)
-            for group, m in zip(self.optimizer.param_groups, child._momentum_batch.values_at(local)):
+            momenta = child._momentum_batch.values_at(local)
+            for group, m in zip(self.optimizer.param_groups, momenta):
                 _set_momentum(group, child.use_beta1, m)
 
     def step(self, metrics: Any = None) -> None:
@@ -1147,6 +1151,12 @@ class ChainedScheduler(_Composite):
             child.last_epoch += 1
             child._step_count += 1
         super().step(epoch)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        if "last_epoch" not in state:  # torch's state: the children carry the step
+            state["last_epoch"] = max(child["last_epoch"] for child in state["_schedulers"])
+        super().load_state_dict(state)
 
 
 _Spec = Union[Schedule, float, Sequence[Union[Schedule, float]], dict[int, Union[Schedule, float]]]

@@ -3,6 +3,7 @@
 
 mod convert;
 mod schedule;
+mod search;
 
 use pyo3::prelude::*;
 
@@ -10,6 +11,8 @@ use pyo3::prelude::*;
 mod core_module {
     #[pymodule_export]
     use super::schedule::{build, from_json, parse, signature, PySchedule};
+    #[pymodule_export]
+    use super::search::{check_distribution, max_qmc_dims, PySearchSpace};
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

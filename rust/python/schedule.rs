@@ -3,8 +3,8 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use numpy::ndarray::{Array2, ArrayD, IxDyn};
-use numpy::{AllowTypeChange, IntoPyArray, PyArrayLikeDyn};
+use numpy::ndarray::{ArrayD, IxDyn};
+use numpy::{AllowTypeChange, IntoPyArray, PyArrayDyn, PyArrayLikeDyn, PyArrayMethods};
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -147,19 +147,28 @@ impl PySchedule {
                 requested: format!("{n} float64 values"),
             })
         })?;
-        let values = if self.inner.is_heavy(len) {
-            py.detach(|| self.inner.values(len, start))?
-        } else {
-            self.inner.values(len, start)?
+        let shape = match self.inner.batch_size() {
+            None => vec![len],
+            Some(b) => vec![b, len],
         };
-        match self.inner.batch_size() {
-            None => Ok(values.into_pyarray(py).into_any()),
-            Some(b) => {
-                let out = Array2::from_shape_vec((b, len), values)
-                    .map_err(|e| PyValueError::new_err(e.to_string()))?;
-                Ok(out.into_pyarray(py).into_any())
+        // numpy allocates (raising MemoryError when it cannot, and asking the kernel for huge
+        // pages on large arrays); the kernel then writes every element exactly once.
+        let array = py
+            .import("numpy")?
+            .call_method1("empty", (shape,))?
+            .cast_into::<PyArrayDyn<f64>>()?;
+        {
+            let mut writable = array.readwrite();
+            let out = writable
+                .as_slice_mut()
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            if self.inner.is_heavy(len) {
+                py.detach(|| self.inner.values_into(start, out));
+            } else {
+                self.inner.values_into(start, out);
             }
         }
+        Ok(array.into_any())
     }
 
     /// The value of each schedule (one for a single schedule, B for a batch) at step `t`, as

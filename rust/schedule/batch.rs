@@ -8,10 +8,10 @@ use crate::error::{Error, Result};
 
 /// Steps per parallel task: large enough that scheduling costs nothing, small enough to
 /// spread a 10**7-step range over every core.
-const CHUNK: usize = 1 << 15;
+const CHUNK: usize = 1 << 17;
 
 /// Fewest values worth spreading over threads.
-const PARALLEL_MIN: usize = 1 << 16;
+const PARALLEL_MIN: usize = 1 << 17;
 
 /// One schedule (`batched == false`, exactly one item) or a batch of `items.len()` schedules.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,8 +101,17 @@ impl Batch {
     /// Values of steps `start … start + n − 1`, schedule-major: `items.len() × n`.
     pub fn values(&self, n: usize, start: u64) -> Result<Vec<f64>> {
         let mut out = allocate(self.items.len(), n)?;
+        self.values_into(start, &mut out);
+        Ok(out)
+    }
+
+    /// Writes the values of steps `start, start + 1, …` into `out`, schedule-major: `out` holds
+    /// `items.len()` rows of equal length. Lets a caller supply the memory (the binding hands
+    /// over a fresh numpy array, which the kernel touches first).
+    pub fn values_into(&self, start: u64, out: &mut [f64]) {
+        let n = out.len() / self.items.len().max(1);
         if n == 0 {
-            return Ok(out);
+            return;
         }
         for (schedule, row) in self.items.iter().zip(out.chunks_mut(n)) {
             if n >= PARALLEL_MIN {
@@ -113,7 +122,6 @@ impl Batch {
                 schedule.fill(start, row);
             }
         }
-        Ok(out)
     }
 }
 

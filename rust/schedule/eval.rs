@@ -5,6 +5,7 @@
 
 use std::f64::consts::PI;
 
+use super::kernels;
 use super::{Anneal, CyclicMode, Schedule, WarmupShape, WsdDecay};
 
 /// Fraction of a segment of `steps` covered at `t`, clamped to [0, 1].
@@ -17,6 +18,17 @@ fn anneal(kind: Anneal, start: f64, end: f64, pct: f64) -> f64 {
     match kind {
         Anneal::Cos => end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0),
         Anneal::Linear => (end - start) * pct + start,
+    }
+}
+
+/// A warm-up of `steps` steps from `start` to `target`.
+#[inline(always)]
+fn warmup_value(t: f64, start: f64, target: f64, steps: u64, shape: WarmupShape) -> f64 {
+    let w = steps as f64;
+    match shape {
+        WarmupShape::Linear => start + (target - start) * t / w,
+        WarmupShape::Cosine => start + (target - start) * (1.0 - (PI * t / w).cos()) / 2.0,
+        WarmupShape::Exponential => start * (target / start).powf(t / w),
     }
 }
 
@@ -181,20 +193,13 @@ impl Schedule {
         use Schedule::*;
         match self {
             Constant { value } => *value,
-            Linear { start, end, steps } => start + (end - start) * progress(t, *steps),
+            Linear { start, end, steps } => kernels::linear(t, *start, *end, *steps),
             Cosine {
                 start,
                 end,
                 steps,
                 k,
-            } => {
-                if t >= *steps as f64 {
-                    *end
-                } else {
-                    let x = PI * t.powf(*k) / (*steps as f64).powf(*k);
-                    end + (start - end) * (1.0 + x.cos()) / 2.0
-                }
-            }
+            } => kernels::cosine(t, *start, *end, *steps, *k),
             Exponential { start, end, steps } => start * (end / start).powf(progress(t, *steps)),
             ExpDecay {
                 start,
@@ -304,18 +309,10 @@ impl Schedule {
                 start,
                 shape,
             } => {
-                let w = *steps as f64;
-                if t >= w {
-                    return then.value(t - w);
+                if t >= *steps as f64 {
+                    return then.value(t - *steps as f64);
                 }
-                let target = then.value(0.0);
-                match shape {
-                    WarmupShape::Linear => start + (target - start) * t / w,
-                    WarmupShape::Cosine => {
-                        start + (target - start) * (1.0 - (PI * t / w).cos()) / 2.0
-                    }
-                    WarmupShape::Exponential => start * (target / start).powf(t / w),
-                }
+                warmup_value(t, *start, then.value(0.0), *steps, *shape)
             }
             Join {
                 schedules,
@@ -458,12 +455,18 @@ impl Schedule {
             }
         }
         match self {
-            Warmup { steps, then, .. } if start < *steps => {
+            Warmup {
+                steps,
+                then,
+                start: from,
+                shape,
+            } if start < *steps => {
                 let split = usize::try_from(steps - start)
                     .unwrap_or(usize::MAX)
                     .min(out.len());
                 let (head, tail) = out.split_at_mut(split);
-                self.fill_each(start, head);
+                let (from, target, steps, shape) = (*from, then.value(0.0), *steps, *shape);
+                kernels::for_steps(start, head, |t| warmup_value(t, from, target, steps, shape));
                 then.fill(0, tail);
             }
             Warmup { steps, then, .. } => then.fill(start - steps, out),
@@ -494,6 +497,19 @@ impl Schedule {
                 schedule.fill(0, tail);
             }
             Shift { schedule, n } => schedule.fill(start - n, out),
+            Constant { value } => out.fill(*value),
+            Linear {
+                start: from,
+                end,
+                steps,
+            } => kernels::for_steps(start, out, |t| kernels::linear(t, *from, *end, *steps)),
+            // `fill` has already cut the range at total_steps: every t here is below `steps`.
+            Cosine {
+                start: from,
+                end,
+                steps,
+                k,
+            } if *k == 1.0 => kernels::fill_cosine(start, out, *from, *end, *steps),
             _ => self.fill_each(start, out),
         }
     }

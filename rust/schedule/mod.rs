@@ -7,6 +7,7 @@
 
 mod batch;
 mod eval;
+mod kernels;
 mod parse;
 mod repr;
 mod signature;

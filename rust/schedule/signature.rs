@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 /// evaluation, JSON and the parser never run out of stack.
 pub const MAX_DEPTH: usize = 32;
 
-/// Counts (steps, milestones, seeds) are integers up to 2**53, where f64 is still exact.
+/// Counts (steps, milestones, seeds) are integers below 2**53, where every integer is exact in
+/// f64: a larger Python int would arrive already rounded.
 const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
 
 /// An argument, as the Python layer, the parser or the JSON loader hands it over.
@@ -503,10 +504,11 @@ fn number(func: &str, param: &str, rule: Rule, arg: &Arg) -> Result<f64> {
 
 /// Checks that `x` is an integer in `[min, 2**53]` and returns it.
 pub fn count(func: &str, param: &str, x: f64, min: u64) -> Result<u64> {
-    if x.is_finite() && x.fract() == 0.0 && x >= min as f64 && x <= MAX_COUNT {
+    if x.is_finite() && x.fract() == 0.0 && x >= min as f64 && x < MAX_COUNT {
         return Ok(x as u64);
     }
     let rule = match min {
+        _ if x.is_finite() && x >= MAX_COUNT => "an integer below 2**53".to_owned(),
         0 => "a non-negative integer".to_owned(),
         1 => "a positive integer".to_owned(),
         m => format!("an integer >= {m}"),

@@ -1,0 +1,558 @@
+"""A deliberately independent, pure-Python reference of every lrcore schedule.
+
+Each shape and combinator is one plain function of the step ``t``, written from the formulas in
+the docstrings of :mod:`lrcore.schedules` (and torch's closed forms where those name torch), not
+from the Rust code. :func:`evaluate` walks the dict form that :meth:`lrcore.Schedule.to_dict`
+returns. Only :mod:`math` is used, so this is also the scalar-loop baseline of the benchmarks.
+
+Combinators take their inner schedules as callables ``t -> value``.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable
+
+__all__ = [
+    "add",
+    "clip",
+    "constant",
+    "cosine",
+    "cyclic",
+    "evaluate",
+    "exp_decay",
+    "exponential",
+    "inverse_sqrt",
+    "join",
+    "linear",
+    "mul",
+    "multistep",
+    "noise",
+    "noise_factor",
+    "one_cycle",
+    "one_cycle_momentum",
+    "per_epoch",
+    "piecewise_constant",
+    "piecewise_linear",
+    "polynomial",
+    "restarts",
+    "shift",
+    "step_decay",
+    "total_steps",
+    "uniform",
+    "warmup",
+    "wsd",
+]
+
+Fn = Callable[[float], float]
+
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_NOISE_TRIES = 4096
+
+
+def _pow(base: float, exponent: float) -> float:
+    """``base ** exponent`` as a float, ``inf`` where it overflows (as IEEE ``pow`` does)."""
+    try:
+        return math.pow(base, exponent)
+    except OverflowError:
+        return math.inf
+
+
+def _frac(t: float, steps: int) -> float:
+    """Fraction of a segment of ``steps`` steps covered at ``t``, capped at 1."""
+    return min(t, steps) / steps
+
+
+# --------------------------------------------------------------------------------------- shapes
+
+
+def constant(t: float, value: float) -> float:
+    """``value`` at every step."""
+    return value
+
+
+def linear(t: float, start: float, end: float, steps: int) -> float:
+    """``start + (end - start) * min(t, steps) / steps``."""
+    return start + (end - start) * _frac(t, steps)
+
+
+def cosine(t: float, start: float, end: float, steps: int, k: float = 1.0) -> float:
+    """``end + (start - end) * (1 + cos(pi * t**k / steps**k)) / 2``, ``end`` from ``steps``."""
+    if t >= steps:
+        return end
+    return end + (start - end) * (1.0 + math.cos(math.pi * _pow(t, k) / _pow(steps, k))) / 2.0
+
+
+def exponential(t: float, start: float, end: float, steps: int) -> float:
+    """``start * (end / start) ** (min(t, steps) / steps)``."""
+    return start * _pow(end / start, _frac(t, steps))
+
+
+def exp_decay(t: float, start: float, gamma: float, every: int = 1) -> float:
+    """``start * gamma ** floor(t / every)``."""
+    return start * _pow(gamma, math.floor(t / every))
+
+
+def polynomial(t: float, start: float, end: float, steps: int, power: float = 1.0) -> float:
+    """``(start - end) * (1 - min(t, steps) / steps) ** power + end``."""
+    return (start - end) * _pow(1.0 - _frac(t, steps), power) + end
+
+
+def step_decay(t: float, start: float, step_size: int, gamma: float = 0.1) -> float:
+    """``start * gamma ** floor(t / step_size)`` (torch StepLR)."""
+    return start * _pow(gamma, math.floor(t / step_size))
+
+
+def multistep(t: float, start: float, milestones: Sequence[int], gamma: float = 0.1) -> float:
+    """``start * gamma ** (number of milestones <= t)`` (torch MultiStepLR)."""
+    return start * _pow(gamma, bisect_right(milestones, t))
+
+
+def piecewise_constant(t: float, boundaries: Sequence[int], values: Sequence[float]) -> float:
+    """``values[number of boundaries <= t]``."""
+    return values[bisect_right(boundaries, t)]
+
+
+def piecewise_linear(t: float, points: Sequence[Sequence[float]]) -> float:
+    """Linear interpolation through ``(step, value)`` points, end values held (np.interp)."""
+    if t <= points[0][0]:
+        return float(points[0][1])
+    for (s0, v0), (s1, v1) in zip(points, points[1:]):
+        if t < s1:
+            return float(v0 + (v1 - v0) * (t - s0) / (s1 - s0))
+    return float(points[-1][1])
+
+
+def inverse_sqrt(t: float, peak: float, warmup_steps: int, timescale: int | None = None) -> float:
+    """``peak * t / W`` below ``W``, then ``peak / sqrt((t + s - W) / s)``, s = timescale or W."""
+    if t < warmup_steps:
+        return peak * (t / warmup_steps)
+    scale = warmup_steps if timescale is None else timescale
+    return peak * (1.0 / math.sqrt((t + scale - warmup_steps) / scale))
+
+
+def cyclic(
+    t: float,
+    low: float,
+    high: float,
+    step_size_up: int,
+    step_size_down: int | None = None,
+    mode: str = "triangular",
+    gamma: float = 1.0,
+) -> float:
+    """torch CyclicLR: ``low + (high - low) * scale_factor(x) * scale(cycle or t)``."""
+    down = step_size_up if step_size_down is None else step_size_down
+    total = float(step_size_up + down)
+    ratio = step_size_up / total
+    cycle = math.floor(1.0 + t / total)
+    x = 1.0 + t / total - cycle
+    factor = x / ratio if x <= ratio else (x - 1.0) / (ratio - 1.0)
+    if mode == "triangular":
+        scale = 1.0
+    elif mode == "triangular2":
+        scale = 1.0 / _pow(2.0, cycle - 1)
+    elif mode == "exp_range":
+        scale = _pow(gamma, t)
+    else:
+        raise ValueError(f"cyclic(): unknown mode {mode!r}")
+    return low + (high - low) * factor * scale
+
+
+def _anneal(anneal: str, start: float, end: float, pct: float) -> float:
+    """torch OneCycleLR's cosine or linear annealing from ``start`` to ``end`` at ``pct``."""
+    if anneal == "cos":
+        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1.0)
+    if anneal == "linear":
+        return (end - start) * pct + start
+    raise ValueError(f"one_cycle(): unknown anneal {anneal!r}")
+
+
+def _phases(
+    t: float, total_steps: int, anneal: str, ends: Sequence[float], points: Sequence[float]
+) -> float:
+    """Walk torch OneCycleLR's phases ``points[i] -> points[i+1]`` ending at ``ends[i]``."""
+    t = min(t, total_steps - 1.0)
+    prev = 0.0
+    for i, end in enumerate(ends):
+        if t <= end or i == len(ends) - 1:
+            return _anneal(anneal, points[i], points[i + 1], (t - prev) / (end - prev))
+        prev = end
+    raise AssertionError("unreachable")
+
+
+def _phase_ends(total_steps: int, pct_start: float, three_phase: bool) -> list[float]:
+    """torch OneCycleLR's phase end steps, as floats."""
+    total = float(total_steps)
+    if three_phase:
+        return [pct_start * total - 1.0, 2.0 * pct_start * total - 2.0, total - 1.0]
+    return [pct_start * total - 1.0, total - 1.0]
+
+
+def one_cycle(
+    t: float,
+    max_lr: float,
+    total_steps: int,
+    pct_start: float = 0.3,
+    anneal: str = "cos",
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+) -> float:
+    """torch OneCycleLR's learning rate, final value held from ``T - 1`` on."""
+    initial = max_lr / div_factor
+    lowest = initial / final_div_factor
+    points = [initial, max_lr, initial, lowest] if three_phase else [initial, max_lr, lowest]
+    ends = _phase_ends(total_steps, pct_start, three_phase)
+    return _phases(t, total_steps, anneal, ends, points)
+
+
+def one_cycle_momentum(
+    t: float,
+    total_steps: int,
+    base: float = 0.85,
+    max_value: float = 0.95,
+    pct_start: float = 0.3,
+    anneal: str = "cos",
+    three_phase: bool = False,
+) -> float:
+    """torch OneCycleLR's momentum: ``max -> base -> max`` (three phases: ``-> max`` again)."""
+    points = (
+        [max_value, base, max_value, max_value] if three_phase else [max_value, base, max_value]
+    )
+    ends = _phase_ends(total_steps, pct_start, three_phase)
+    return _phases(t, total_steps, anneal, ends, points)
+
+
+def wsd(
+    t: float,
+    peak: float,
+    total_steps: int,
+    warmup_steps: int,
+    decay_steps: int,
+    final: float = 0.0,
+    decay: str = "1-sqrt",
+    power: float = 1.0,
+) -> float:
+    """Warmup-stable-decay: linear ``0 -> peak`` on ``[0, W)``, ``peak``, decay on ``[T-D, T)``."""
+    decay_start = total_steps - decay_steps
+    if t < warmup_steps:
+        return peak * t / warmup_steps
+    if t < decay_start:
+        return peak
+    if t >= total_steps:
+        return final
+    f = (t - decay_start) / decay_steps
+    if decay == "exp":
+        return peak * _pow(final / peak, f)
+    if decay == "1-sqrt":
+        g = 1.0 - math.sqrt(f)
+    elif decay == "linear":
+        g = 1.0 - f
+    elif decay == "cosine":
+        g = (1.0 + math.cos(math.pi * f)) / 2.0
+    elif decay == "power":
+        g = _pow(1.0 - f, power)
+    else:
+        raise ValueError(f"wsd(): unknown decay {decay!r}")
+    return final + (peak - final) * g
+
+
+# ------------------------------------------------------------------------------------ the noise
+
+
+def _mix(z: int) -> int:
+    """splitmix64's output function on a 64-bit integer."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
+def uniform(seed: int, step: int, j: int) -> float:
+    """Draw ``j`` of step ``step``'s counter-based stream, uniform on (0, 1)."""
+    key = _mix((seed + step * _GOLDEN) & _MASK64)
+    bits = _mix((key + (j + 1) * _GOLDEN) & _MASK64)
+    return ((bits >> 11) + 0.5) * 2.0**-53
+
+
+def noise_factor(seed: int, step: int, pct: float, std: float) -> float:
+    """Box-Muller normal draw with deviation ``std``, redrawn until ``|n| < pct`` (else 0)."""
+    for i in range(_NOISE_TRIES):
+        u1 = uniform(seed, step, 2 * i)
+        u2 = uniform(seed, step, 2 * i + 1)
+        n = std * math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+        if abs(n) < pct:
+            return n
+    return 0.0
+
+
+# ---------------------------------------------------------------------------------- combinators
+
+
+def warmup(t: float, steps: int, then: Fn, start: float = 0.0, shape: str = "linear") -> float:
+    """From ``start`` to ``v = then(0)`` over ``steps`` steps, then ``then(t - steps)``."""
+    if t >= steps:
+        return then(t - steps)
+    v = then(0.0)
+    if shape == "linear":
+        return start + (v - start) * t / steps
+    if shape == "cosine":
+        return start + (v - start) * (1.0 - math.cos(math.pi * t / steps)) / 2.0
+    if shape == "exponential":
+        return start * _pow(v / start, t / steps)
+    raise ValueError(f"warmup(): unknown shape {shape!r}")
+
+
+def join(t: float, schedules: Sequence[Fn], boundaries: Sequence[int]) -> float:
+    """Schedule ``i`` (``i`` = number of boundaries <= t) at ``t - boundaries[i-1]``."""
+    i = bisect_right(boundaries, t)
+    return schedules[i](t - boundaries[i - 1] if i > 0 else t)
+
+
+def _cycle_start(i: int, length: float, factor: float) -> float:
+    """Start of restart cycle ``i``: ``L * (mul**i - 1) / (mul - 1)``, ``i * L`` for mul 1."""
+    if factor == 1.0:
+        return i * length
+    return length * (_pow(factor, i) - 1.0) / (factor - 1.0)
+
+
+def restarts(
+    t: float,
+    schedule: Fn,
+    length: int,
+    factor: float = 1.0,
+    decay: float = 1.0,
+    limit: int | None = None,
+) -> float:
+    """SGDR: cycle ``i`` lasts ``length * factor**i``: ``e + decay**i * (s(tau / factor**i) - e)``.
+
+    ``length`` is the inner schedule's total steps and ``factor`` is ``restarts``' ``mul``.
+    """
+    e = schedule(float(length))
+    if factor == 1.0:
+        i = math.floor(t / length)
+    else:
+        # Geometric series, solved for the cycle; the loops settle rounding at a boundary.
+        i = max(0, math.floor(math.log(1.0 + t * (factor - 1.0) / length) / math.log(factor)))
+        while i > 0 and _cycle_start(i, length, factor) > t:
+            i -= 1
+        while _cycle_start(i + 1, length, factor) <= t:
+            i += 1
+    if limit is not None and i >= limit:
+        return e
+    inner = schedule((t - _cycle_start(i, length, factor)) / _pow(factor, i))
+    height = _pow(decay, i)
+    if height == 1.0:
+        return inner
+    return e + height * (inner - e)
+
+
+def noise(
+    t: float,
+    schedule: Fn,
+    pct: float = 0.67,
+    std: float = 1.0,
+    seed: int = 42,
+    start: int = 0,
+    end: int | None = None,
+) -> float:
+    """``v + v * n`` with ``n = noise_factor(seed, floor(t))`` on steps ``start <= t < end``."""
+    v = schedule(t)
+    k = math.floor(t)
+    if k < start or (end is not None and k >= end):
+        return v
+    return v + v * noise_factor(seed, k, pct, std)
+
+
+def add(t: float, left: Fn, right: Fn) -> float:
+    """``left(t) + right(t)``."""
+    return left(t) + right(t)
+
+
+def mul(t: float, left: Fn, right: Fn) -> float:
+    """``left(t) * right(t)``."""
+    return left(t) * right(t)
+
+
+def clip(t: float, schedule: Fn, lo: float | None = None, hi: float | None = None) -> float:
+    """``min(max(s(t), lo), hi)``, a ``None`` bound meaning none."""
+    v = schedule(t)
+    if lo is not None:
+        v = max(v, lo)
+    if hi is not None:
+        v = min(v, hi)
+    return v
+
+
+def shift(t: float, schedule: Fn, n: int) -> float:
+    """``s(max(t - n, 0))``."""
+    return schedule(max(t - n, 0.0))
+
+
+def per_epoch(t: float, schedule: Fn, steps_per_epoch: int) -> float:
+    """``s(floor(t / steps_per_epoch))``: a schedule in epochs evaluated at steps."""
+    return schedule(float(math.floor(t / steps_per_epoch)))
+
+
+# ------------------------------------------------------------------------------ the dict form
+
+
+def total_steps(spec: Mapping[str, Any]) -> int | None:
+    """The step from which ``spec`` holds its value for ever, ``None`` if endless."""
+    kind = spec["kind"]
+    if kind == "constant":
+        return 0
+    if kind in ("linear", "cosine", "exponential", "polynomial"):
+        return int(spec["steps"])
+    if kind in ("exp_decay", "step_decay", "inverse_sqrt", "cyclic"):
+        return None
+    if kind == "multistep":
+        return int(spec["milestones"][-1]) if spec["milestones"] else 0
+    if kind == "piecewise_constant":
+        return int(spec["boundaries"][-1]) if spec["boundaries"] else 0
+    if kind == "piecewise_linear":
+        return int(spec["points"][-1][0])
+    if kind in ("one_cycle", "one_cycle_momentum", "wsd"):
+        return int(spec["total_steps"])
+    if kind == "warmup":
+        inner = total_steps(spec["then"])
+        return None if inner is None else inner + int(spec["steps"])
+    if kind == "join":
+        inner = total_steps(spec["schedules"][-1])
+        last = int(spec["boundaries"][-1]) if spec["boundaries"] else 0
+        return None if inner is None else inner + last
+    if kind == "restarts":
+        inner = total_steps(spec["schedule"])
+        if spec["limit"] is None or inner is None:
+            return None
+        return math.ceil(_cycle_start(int(spec["limit"]), inner, float(spec["mul"])))
+    if kind == "noise":
+        inner = total_steps(spec["schedule"])
+        if inner is None or spec["end"] is None:
+            return None
+        return max(inner, int(spec["end"]))
+    if kind in ("add", "mul"):
+        left, right = total_steps(spec["left"]), total_steps(spec["right"])
+        return None if left is None or right is None else max(left, right)
+    if kind == "clip":
+        return total_steps(spec["schedule"])
+    if kind == "shift":
+        inner = total_steps(spec["schedule"])
+        return None if inner is None else inner + int(spec["n"])
+    if kind == "per_epoch":
+        inner = total_steps(spec["schedule"])
+        return None if inner is None else inner * int(spec["steps_per_epoch"])
+    if kind == "stack":
+        raise ValueError("total_steps(): a stack is a batch; take its schedules one by one")
+    raise ValueError(f"total_steps(): unknown kind {kind!r}")
+
+
+def _child(spec: Mapping[str, Any]) -> Fn:
+    """The schedule ``spec`` as a function of the step."""
+    return lambda t: evaluate(spec, t)
+
+
+def evaluate(spec: Mapping[str, Any], t: float) -> float:
+    """The value at step ``t`` of the schedule whose :meth:`Schedule.to_dict` is ``spec``."""
+    kind = spec["kind"]
+    t = float(t)
+    if kind == "constant":
+        return float(spec["value"])
+    if kind == "linear":
+        return linear(t, spec["start"], spec["end"], spec["steps"])
+    if kind == "cosine":
+        return cosine(t, spec["start"], spec["end"], spec["steps"], spec["k"])
+    if kind == "exponential":
+        return exponential(t, spec["start"], spec["end"], spec["steps"])
+    if kind == "exp_decay":
+        return exp_decay(t, spec["start"], spec["gamma"], spec["every"])
+    if kind == "polynomial":
+        return polynomial(t, spec["start"], spec["end"], spec["steps"], spec["power"])
+    if kind == "step_decay":
+        return step_decay(t, spec["start"], spec["step_size"], spec["gamma"])
+    if kind == "multistep":
+        return multistep(t, spec["start"], spec["milestones"], spec["gamma"])
+    if kind == "piecewise_constant":
+        return piecewise_constant(t, spec["boundaries"], spec["values"])
+    if kind == "piecewise_linear":
+        return piecewise_linear(t, spec["points"])
+    if kind == "inverse_sqrt":
+        return inverse_sqrt(t, spec["peak"], spec["warmup_steps"], spec.get("timescale"))
+    if kind == "cyclic":
+        return cyclic(
+            t,
+            spec["low"],
+            spec["high"],
+            spec["step_size_up"],
+            spec["step_size_down"],
+            spec["mode"],
+            spec["gamma"],
+        )
+    if kind == "one_cycle":
+        return one_cycle(
+            t,
+            spec["max_lr"],
+            spec["total_steps"],
+            spec["pct_start"],
+            spec["anneal"],
+            spec["div_factor"],
+            spec["final_div_factor"],
+            spec["three_phase"],
+        )
+    if kind == "one_cycle_momentum":
+        return one_cycle_momentum(
+            t,
+            spec["total_steps"],
+            spec["base"],
+            spec["max"],
+            spec["pct_start"],
+            spec["anneal"],
+            spec["three_phase"],
+        )
+    if kind == "wsd":
+        return wsd(
+            t,
+            spec["peak"],
+            spec["total_steps"],
+            spec["warmup_steps"],
+            spec["decay_steps"],
+            spec["final"],
+            spec["decay"],
+            spec["power"],
+        )
+    if kind == "warmup":
+        return warmup(t, spec["steps"], _child(spec["then"]), spec["start"], spec["shape"])
+    if kind == "join":
+        return join(t, [_child(s) for s in spec["schedules"]], spec["boundaries"])
+    if kind == "restarts":
+        length = total_steps(spec["schedule"])
+        if length is None or length < 1:
+            raise ValueError("restarts(): the schedule must be finite, of at least one step")
+        return restarts(
+            t, _child(spec["schedule"]), length, spec["mul"], spec["decay"], spec["limit"]
+        )
+    if kind == "noise":
+        return noise(
+            t,
+            _child(spec["schedule"]),
+            spec["pct"],
+            spec["std"],
+            spec["seed"],
+            spec["start"],
+            spec["end"],
+        )
+    if kind == "add":
+        return add(t, _child(spec["left"]), _child(spec["right"]))
+    if kind == "mul":
+        return mul(t, _child(spec["left"]), _child(spec["right"]))
+    if kind == "clip":
+        return clip(t, _child(spec["schedule"]), spec["lo"], spec["hi"])
+    if kind == "shift":
+        return shift(t, _child(spec["schedule"]), spec["n"])
+    if kind == "per_epoch":
+        return per_epoch(t, _child(spec["schedule"]), spec["steps_per_epoch"])
+    if kind == "stack":
+        raise ValueError("evaluate(): a stack is a batch; evaluate its schedules one by one")
+    raise ValueError(f"evaluate(): unknown kind {kind!r}")

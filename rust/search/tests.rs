@@ -1,0 +1,133 @@
+//! Whole-space tests: continuation, bounds, conditions, grids.
+
+use super::*;
+
+fn space() -> Space {
+    let p = |name: &str, dist: Dist| Param {
+        name: name.into(),
+        dist,
+        when: Vec::new(),
+    };
+    Space::new(vec![
+        p("lr", Dist::loguniform(1e-5, 1.0).unwrap()),
+        p("momentum", Dist::uniform(0.8, 0.99, None).unwrap()),
+        p("warmup", Dist::integer(0, 5000, false, 1).unwrap()),
+        p(
+            "batch",
+            Dist::choice(4, None, ChoiceValues::Ints(vec![32, 64, 128, 256])).unwrap(),
+        ),
+        p(
+            "opt",
+            Dist::choice(2, Some(vec![3.0, 1.0]), ChoiceValues::Other).unwrap(),
+        ),
+        Param {
+            name: "nesterov".into(),
+            dist: Dist::choice(2, None, ChoiceValues::Other).unwrap(),
+            when: vec![Condition {
+                parent: "opt".into(),
+                levels: vec![0],
+            }],
+        },
+        p("layers", Dist::integer(1, 9, true, 1).unwrap()),
+        p("noise", Dist::normal(0.0, 2.0).unwrap()),
+    ])
+    .unwrap()
+}
+
+const METHODS: [Method; 3] = [Method::Random, Method::Sobol, Method::Halton];
+
+#[test]
+fn start_continues_the_stream_across_chunks() {
+    let s = space();
+    for m in METHODS {
+        let long = sample(&s, 20_000, 9, m, 0).unwrap();
+        let tail = sample(&s, 11_000, 9, m, 9_000).unwrap();
+        for (a, b) in long.iter().zip(&tail) {
+            match (a, b) {
+                (Column::Float(a), Column::Float(b)) => {
+                    for (x, y) in a[9_000..].iter().zip(b) {
+                        assert!(x.to_bits() == y.to_bits(), "{m:?}");
+                    }
+                }
+                (Column::Int(a), Column::Int(b)) | (Column::Index(a), Column::Index(b)) => {
+                    assert_eq!(&a[9_000..], &b[..], "{m:?}")
+                }
+                _ => panic!("column kinds differ"),
+            }
+        }
+    }
+}
+
+#[test]
+fn values_in_bounds_and_conditions_respected() {
+    let s = space();
+    for m in [Method::Random, Method::Sobol, Method::Halton, Method::Lhs] {
+        let cols = sample(&s, 4096, 1, m, 0).unwrap();
+        let Column::Float(lr) = &cols[0] else {
+            panic!()
+        };
+        assert!(lr.iter().all(|&x| (1e-5..=1.0).contains(&x)));
+        let Column::Int(w) = &cols[2] else { panic!() };
+        assert!(w.iter().all(|&x| (0..=5000).contains(&x)));
+        let Column::Int(b) = &cols[3] else { panic!() };
+        assert!(b.iter().all(|x| [32, 64, 128, 256].contains(x)));
+        let (Column::Index(opt), Column::Index(nest)) = (&cols[4], &cols[5]) else {
+            panic!()
+        };
+        for (o, n) in opt.iter().zip(nest) {
+            assert!(*o == 0 || *o == 1);
+            assert_eq!(*n == -1, *o != 0, "{m:?}");
+        }
+        let Column::Int(layers) = &cols[6] else {
+            panic!()
+        };
+        assert!(layers.iter().all(|&x| (1..=9).contains(&x)));
+        assert!(layers.contains(&1) && layers.contains(&9));
+    }
+}
+
+#[test]
+fn sobol_balances_power_of_two_levels() {
+    let s = space();
+    let cols = sample(&s, 1024, 5, Method::Sobol, 2048).unwrap();
+    let Column::Int(b) = &cols[3] else { panic!() };
+    for v in [32, 64, 128, 256] {
+        assert_eq!(b.iter().filter(|&&x| x == v).count(), 256);
+    }
+}
+
+#[test]
+fn errors_name_the_rule() {
+    let s = space();
+    let err = |r: Result<Vec<Column>, crate::Error>| r.unwrap_err().to_string();
+    assert_eq!(
+        err(sample(&s, 10, 0, Method::Lhs, 5)),
+        "Space.sample(): start must be 0 with method 'lhs' (a Latin hypercube is one design of n rows, not a stream), got 5"
+    );
+    assert_eq!(
+        Method::parse("grid").unwrap_err().to_string(),
+        "Space.sample(): method must be one of 'random', 'sobol', 'halton', 'lhs', got 'grid'"
+    );
+    assert_eq!(
+        err(grid(&s, 1)),
+        "Space.grid(): k must be an integer >= 2, got 1"
+    );
+}
+
+#[test]
+fn grid_ends_and_conditions() {
+    let s = space();
+    let cols = grid(&s, 3).unwrap();
+    // lr 3 × momentum 3 × warmup 3 × batch 4 × (opt 0: nesterov 2, opt 1: inactive → 3) × layers 3 × noise 3
+    assert_eq!(cols[0].len(), 3 * 3 * 3 * 4 * 3 * 3 * 3);
+    let Column::Float(lr) = &cols[0] else {
+        panic!()
+    };
+    assert_eq!(lr[0], 1e-5);
+    assert_eq!(*lr.last().unwrap(), 1.0);
+    let Column::Int(w) = &cols[2] else { panic!() };
+    let mut distinct = w.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct, vec![0, 2500, 5000]);
+}

@@ -1,0 +1,951 @@
+"""Differential and resume tests: ``lrcore.torch`` drop-ins against the real
+``torch.optim.lr_scheduler`` classes.
+
+Every case is a class name plus its arguments; the same arguments build torch's class (on one
+optimizer) and lrcore's (on an identical one), and both are driven with ``optimizer.step();
+scheduler.step()``. At every step the learning rate, momentum and Adam ``betas[0]`` of every
+param group, ``get_last_lr()``, ``last_epoch``, ``base_lrs`` and ``initial_lr`` must agree.
+SequentialLR / ChainedScheduler get torch children on the torch side and lrcore children with the
+same arguments on ours. Deliberate deviations (documented in lrcore/torch.py) are avoided in the
+random arguments and tested where they are declared.
+
+Resume tests run N steps uninterrupted and compare, with ``==``, a run interrupted after k steps
+and continued from its state dicts (loaded in either order, the scheduler's alone, or through
+the ``last_epoch`` constructor argument), and a run continued from torch's own state dicts.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import math
+import pickle
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import lrcore as lr
+import lrcore.torch as lt
+import pytest
+import torch
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from torch.optim import lr_scheduler as ts
+
+# Tolerances (SPEC 3: closed form within 1e-12 relative; 1e-15 x peak absolute near 0).
+REL, ABS = 1e-12, 1e-15
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+
+ORDER_WARNING = r"Detected call of `lr_scheduler\.step\(\)` before `optimizer\.step\(\)`"
+EPOCH_WARNING = r"The epoch parameter in `scheduler\.step\(\)` was not necessary"
+
+# ------------------------------------------------------------------------------------------
+# Functions given to LambdaLR / MultiplicativeLR / CyclicLR(scale_fn), by name so that a
+# hypothesis example prints readably.
+
+LAMBDAS: dict[str, Callable[[int], float]] = {
+    "exp": lambda t: 0.97**t,
+    "inv": lambda t: 1.0 / (1.0 + 0.1 * t),
+    "warm": lambda t: min(1.0, (t + 1) / 8) * 0.99 ** max(0, t - 8),
+}
+FACTORS: dict[str, Callable[[int], float]] = {
+    "const": lambda t: 0.95,
+    "saw": lambda t: 1.0 - 0.02 * (t % 4),
+    "grow": lambda t: 1.01,
+}
+SCALE_FNS: dict[str, Callable[[float], float]] = {
+    "halving": lambda x: 1 / (2.0 ** (x - 1)),
+    "inv": lambda x: 1 / (1 + 0.05 * x),
+    "one": lambda x: 1.0,
+}
+SCHEDULES: dict[str, lr.Schedule] = {
+    "warm_cos": lr.warmup(5, lr.cosine(1.0, 0.1, 40)),
+    "exp": lr.exp_decay(1.0, 0.97),
+    "linear": lr.linear(0.2, 1.0, 10),
+}
+
+
+@dataclass(frozen=True)
+class Fn:
+    """A named callable argument: ``kind`` is lambda/factor/scale/schedule."""
+
+    kind: str
+    name: str
+
+    def for_torch(self) -> Any:
+        if self.kind == "schedule":
+            s = SCHEDULES[self.name]
+            return lambda t: s(t)
+        return {"lambda": LAMBDAS, "factor": FACTORS, "scale": SCALE_FNS}[self.kind][self.name]
+
+    def for_ours(self) -> Any:
+        if self.kind == "schedule":
+            return SCHEDULES[self.name]
+        return self.for_torch()
+
+
+@dataclass(frozen=True)
+class Child:
+    name: str
+    args: tuple[tuple[str, Any], ...]
+
+
+@dataclass
+class Case:
+    """A scheduler class and its arguments (children for the composites)."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+    children: list[Child] = field(default_factory=list)
+    n: int = 40
+    metrics: list[float] | None = None
+
+    def peak(self, lrs: list[float]) -> float:
+        keys = ("max_lr", "base_lr")
+        values = [abs(x) for x in lrs]
+        for key in keys:
+            v = self.args.get(key)
+            if v is not None:
+                values += [abs(x) for x in (v if isinstance(v, list) else [v])]
+        return max(values)
+
+
+def _resolve(value: Any, side: str) -> Any:
+    if isinstance(value, Fn):
+        return value.for_torch() if side == "torch" else value.for_ours()
+    if isinstance(value, list) and value and isinstance(value[0], Fn):
+        return [_resolve(v, side) for v in value]
+    return value
+
+
+def _build_one(module: Any, name: str, opt: torch.optim.Optimizer, args: dict[str, Any], side: str):
+    kwargs = {k: _resolve(v, side) for k, v in args.items()}
+    return getattr(module, name)(opt, **kwargs)
+
+
+def build(case: Case, opt: torch.optim.Optimizer, side: str, last_epoch: int | None = None) -> Any:
+    """torch's (``side="torch"``) or lrcore's scheduler for ``case`` on ``opt``."""
+    module = ts if side == "torch" else lt
+    args = dict(case.args)
+    if last_epoch is not None:
+        args["last_epoch"] = last_epoch
+    if case.name in ("SequentialLR", "ChainedScheduler"):
+        kids = [_build_one(module, c.name, opt, dict(c.args), side) for c in case.children]
+        if case.name == "ChainedScheduler":
+            return module.ChainedScheduler(kids)
+        if side == "ours" and case.args.get("plateau"):
+            kids.append(lt.ReduceLROnPlateau(opt, **case.args["plateau"]))
+        args = {k: v for k, v in args.items() if k != "plateau"}
+        return module.SequentialLR(opt, kids, **args)
+    return _build_one(module, case.name, opt, args, side)
+
+
+# ------------------------------------------------------------------------------------------
+# Optimizers
+
+
+@dataclass(frozen=True)
+class Setup:
+    lrs: tuple[float, ...]
+    opt: str  # "sgd" (momentum) or "adam" (betas[0])
+    tensor: bool
+
+
+def make_opt(setup: Setup, dtype: torch.dtype = torch.float64) -> torch.optim.Optimizer:
+    torch.manual_seed(0)
+    groups: list[dict[str, Any]] = []
+    for i, value in enumerate(setup.lrs):
+        lr_value: Any = torch.tensor(value, dtype=dtype) if setup.tensor else value
+        groups.append({"params": [torch.nn.Parameter(torch.randn(2 + i))], "lr": lr_value})
+    first = groups[0]["lr"]
+    if setup.opt == "sgd":
+        return torch.optim.SGD(groups, lr=first, momentum=0.9)
+    if setup.opt == "adam":
+        return torch.optim.Adam(groups, lr=first, betas=(0.9, 0.999), foreach=False)
+    if setup.opt == "adagrad":
+        return torch.optim.Adagrad(groups, lr=first)
+    raise ValueError(setup.opt)
+
+
+@contextmanager
+def quiet_torch() -> Iterator[None]:
+    """torch's own warnings are not under test (pytest turns warnings into errors)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _momentum(group: dict[str, Any]) -> float | None:
+    if "momentum" in group:
+        return float(group["momentum"])
+    if "betas" in group:
+        return float(group["betas"][0])
+    return None
+
+
+@dataclass
+class Record:
+    lrs: list[float]
+    momenta: list[float | None]
+    last_lr: list[float]
+    last_epoch: int | None
+
+
+def snapshot(opt: torch.optim.Optimizer, sched: Any) -> Record:
+    return Record(
+        [float(g["lr"]) for g in opt.param_groups],
+        [_momentum(g) for g in opt.param_groups],
+        [float(v) for v in sched.get_last_lr()],
+        getattr(sched, "last_epoch", None),
+    )
+
+
+def advance(opt: torch.optim.Optimizer, sched: Any, case: Case, t: int) -> None:
+    """One training step: ``optimizer.step()`` then ``scheduler.step()`` (with step t+1's
+    metric for ReduceLROnPlateau and a plateau-ending SequentialLR)."""
+    opt.step()
+    if case.metrics is not None:
+        sched.step(case.metrics[t])
+    else:
+        sched.step()
+
+
+def drive(
+    case: Case, opt: torch.optim.Optimizer, sched: Any, start: int, stop: int
+) -> list[Record]:
+    out = [snapshot(opt, sched)]
+    for t in range(start, stop):
+        advance(opt, sched, case, t)
+        out.append(snapshot(opt, sched))
+    return out
+
+
+def close(a: float, b: float, peak: float) -> bool:
+    return abs(a - b) <= REL * max(abs(a), abs(b)) + ABS * peak
+
+
+def assert_close_lists(ours: list[float], theirs: list[float], peak: float, what: str) -> None:
+    assert len(ours) == len(theirs), what
+    for g, (a, b) in enumerate(zip(ours, theirs)):
+        assert close(a, b, peak), f"{what}, group {g}: lrcore {a!r} vs torch {b!r}"
+
+
+def compare_runs(case: Case, setup: Setup) -> None:
+    """The differential check: both schedulers, every step, every observable."""
+    opt_t, opt_o = make_opt(setup), make_opt(setup)
+    with quiet_torch():
+        sched_t = build(case, opt_t, "torch")
+    sched_o = build(case, opt_o, "ours")
+    originals = [g["lr"] for g in opt_o.param_groups]
+    assert isinstance(sched_o, ts.LRScheduler)
+    peak = case.peak(list(setup.lrs))
+    for t in range(case.n + 1):
+        if t:
+            with quiet_torch():
+                advance(opt_t, sched_t, case, t - 1)
+            advance(opt_o, sched_o, case, t - 1)
+        rt, ro = snapshot(opt_t, sched_t), snapshot(opt_o, sched_o)
+        assert_close_lists(ro.lrs, rt.lrs, peak, f"lr at step {t}")
+        assert_close_lists(ro.last_lr, rt.last_lr, peak, f"get_last_lr() at step {t}")
+        for g, (a, b) in enumerate(zip(ro.momenta, rt.momenta)):
+            assert (a is None) == (b is None)
+            if a is not None and b is not None:
+                assert close(a, b, 1.0), f"momentum at step {t}, group {g}: {a!r} vs {b!r}"
+        if hasattr(sched_t, "last_epoch"):
+            assert ro.last_epoch == rt.last_epoch, f"last_epoch at step {t}"
+    if hasattr(sched_t, "base_lrs"):
+        assert_close_lists(
+            [float(b) for b in sched_o.base_lrs],
+            [float(b) for b in sched_t.base_lrs],
+            peak,
+            "base_lrs",
+        )
+    for g, (go, gt) in enumerate(zip(opt_o.param_groups, opt_t.param_groups)):
+        assert ("initial_lr" in go) == ("initial_lr" in gt), f"initial_lr in group {g}"
+        if "initial_lr" in gt:
+            assert close(float(go["initial_lr"]), float(gt["initial_lr"]), peak)
+        if "betas" in gt:
+            assert go["betas"][1:] == gt["betas"][1:]
+    if setup.tensor:
+        for g, original in zip(opt_o.param_groups, originals):
+            assert g["lr"] is original, "a Tensor lr must be updated in place"
+        assert all(isinstance(v, torch.Tensor) for v in sched_o.get_last_lr())
+
+
+# ------------------------------------------------------------------------------------------
+# Strategies
+
+positive_lr = st.floats(min_value=1e-3, max_value=1.0)
+setups = st.builds(
+    Setup,
+    lrs=st.lists(positive_lr, min_size=1, max_size=3).map(tuple),
+    opt=st.sampled_from(["sgd", "adam"]),
+    tensor=st.booleans(),
+)
+
+
+def _per_group(draw: Any, n_groups: int, values: st.SearchStrategy[float]) -> Any:
+    """A scalar, or a list with one value per group."""
+    if draw(st.booleans()):
+        return draw(values)
+    return [draw(values) for _ in range(n_groups)]
+
+
+@st.composite
+def cases(draw: Any, name: str, n_groups: int) -> Case:
+    ints = st.integers
+    if name == "StepLR":
+        args = {"step_size": draw(ints(1, 15)), "gamma": draw(st.floats(0.05, 1.5))}
+        return Case(name, args, n=60)
+    if name == "MultiStepLR":
+        milestones = draw(st.lists(ints(0, 40), max_size=5))
+        return Case(name, {"milestones": milestones, "gamma": draw(st.floats(0.05, 1.5))}, n=50)
+    if name == "ConstantLR":
+        args = {"factor": draw(st.floats(0.01, 1.0)), "total_iters": draw(ints(1, 20))}
+        return Case(name, args, n=30)
+    if name == "LinearLR":
+        args = {
+            "start_factor": draw(st.floats(0.01, 1.0)),
+            "end_factor": draw(st.floats(0.0, 1.0)),
+            "total_iters": draw(ints(1, 30)),
+        }
+        return Case(name, args, n=40)
+    if name == "ExponentialLR":
+        return Case(name, {"gamma": draw(st.floats(0.8, 1.05))}, n=60)
+    if name == "PolynomialLR":
+        args = {"total_iters": draw(ints(1, 30)), "power": draw(st.floats(0.1, 3.0))}
+        return Case(name, args, n=40)
+    if name == "CosineAnnealingLR":
+        t_max = draw(ints(1, 25))
+        eta = draw(st.sampled_from([0.0, 1e-4]) | st.floats(0.0, 0.05))
+        # 4.5 periods: torch's schedule is periodic (period 2 T_max) past T_max.
+        return Case(name, {"T_max": t_max, "eta_min": eta}, n=int(4.5 * t_max) + 3)
+    if name == "CosineAnnealingWarmRestarts":
+        args = {
+            "T_0": draw(ints(1, 12)),
+            "T_mult": draw(ints(1, 3)),
+            "eta_min": draw(st.sampled_from([0.0, 1e-4])),
+        }
+        return Case(name, args, n=80)
+    if name == "CyclicLR":
+        base = _per_group(draw, n_groups, st.floats(1e-4, 0.05))
+        top = _per_group(draw, n_groups, st.floats(0.06, 1.0))
+        mode = draw(st.sampled_from(["triangular", "triangular2", "exp_range"]))
+        args: dict[str, Any] = {
+            "base_lr": base,
+            "max_lr": top,
+            "step_size_up": draw(ints(1, 10)),
+            "step_size_down": draw(st.none() | ints(1, 10)),
+            "mode": mode,
+            "gamma": draw(st.floats(0.8, 1.0)),
+            "cycle_momentum": draw(st.booleans()),
+            "base_momentum": _per_group(draw, n_groups, st.floats(0.5, 0.85)),
+            "max_momentum": _per_group(draw, n_groups, st.floats(0.86, 0.99)),
+        }
+        if draw(st.booleans()):
+            args["scale_fn"] = Fn("scale", draw(st.sampled_from(sorted(SCALE_FNS))))
+            args["scale_mode"] = draw(st.sampled_from(["cycle", "iterations"]))
+        return Case(name, args, n=60)
+    if name == "OneCycleLR":
+        args = {
+            "max_lr": _per_group(draw, n_groups, st.floats(1e-3, 1.0)),
+            "pct_start": draw(st.floats(0.05, 0.95)),
+            "anneal_strategy": draw(st.sampled_from(["cos", "linear"])),
+            "three_phase": draw(st.booleans()),
+            "cycle_momentum": draw(st.booleans()),
+            "base_momentum": _per_group(draw, n_groups, st.floats(0.5, 0.85)),
+            "max_momentum": _per_group(draw, n_groups, st.floats(0.86, 0.99)),
+            "div_factor": draw(st.floats(2.0, 50.0)),
+            "final_div_factor": draw(st.floats(10.0, 1e4)),
+        }
+        if draw(st.booleans()):
+            total = draw(ints(5, 150))
+            args["total_steps"] = total
+        else:
+            args["epochs"], args["steps_per_epoch"] = draw(ints(1, 5)), draw(ints(2, 30))
+            total = args["epochs"] * args["steps_per_epoch"]
+        pct = args["pct_start"]
+        # Phases of non-zero width only (torch divides by zero otherwise, lrcore raises).
+        assume(pct * total - 1 > 0 and total * (1 - pct) > 0)
+        if args["three_phase"]:
+            assume(pct <= 0.5 and total + 1 - 2 * pct * total > 0)
+        # Step total_steps is a declared deviation (lrcore holds the final value).
+        return Case(name, args, n=total - 1)
+    if name == "LambdaLR":
+        kind = draw(st.sampled_from(["function", "schedule", "list"]))
+        if kind == "function":
+            fn: Any = Fn("lambda", draw(st.sampled_from(sorted(LAMBDAS))))
+        elif kind == "schedule":
+            fn = Fn("schedule", draw(st.sampled_from(sorted(SCHEDULES))))
+        else:
+            pool = [Fn("lambda", k) for k in LAMBDAS] + [Fn("schedule", k) for k in SCHEDULES]
+            fn = [draw(st.sampled_from(pool)) for _ in range(n_groups)]
+        return Case(name, {"lr_lambda": fn}, n=50)
+    if name == "MultiplicativeLR":
+        if draw(st.booleans()):
+            fn = Fn("factor", draw(st.sampled_from(sorted(FACTORS))))
+        else:
+            fn = [Fn("factor", draw(st.sampled_from(sorted(FACTORS)))) for _ in range(n_groups)]
+        return Case(name, {"lr_lambda": fn}, n=40)
+    if name == "SequentialLR":
+        k = draw(ints(2, 3))
+        kids = [draw(children(sequential=True)) for _ in range(k)]
+        milestones = sorted(draw(st.sets(ints(1, 30), min_size=k - 1, max_size=k - 1)))
+        return Case(name, {"milestones": milestones}, kids, n=milestones[-1] + 25)
+    if name == "ChainedScheduler":
+        kids = [draw(children(sequential=False)) for _ in range(draw(ints(2, 3)))]
+        return Case(name, {}, kids, n=40)
+    if name == "ReduceLROnPlateau":
+        mode = draw(st.sampled_from(["min", "max"]))
+        args = {
+            "mode": mode,
+            "factor": draw(st.floats(0.1, 0.9)),
+            "patience": draw(ints(0, 4)),
+            "threshold": draw(st.sampled_from([0.0, 1e-4, 0.05])),
+            "threshold_mode": draw(st.sampled_from(["rel", "abs"])),
+            "cooldown": draw(ints(0, 3)),
+            "min_lr": _per_group(draw, n_groups, st.sampled_from([0.0, 1e-3, 0.02])),
+            "eps": draw(st.sampled_from([1e-8, 1e-3])),
+        }
+        metrics = draw(
+            st.lists(st.sampled_from([1.0, 0.9, 0.95, 0.5, 2.0]), min_size=40, max_size=40)
+        )
+        return Case(name, args, n=40, metrics=metrics)
+    raise ValueError(name)
+
+
+@st.composite
+def children(draw: Any, sequential: bool) -> Child:
+    """A child for SequentialLR (any composable scheduler) or ChainedScheduler (the
+    multiplicative ones, the only ones torch itself composes exactly)."""
+    pool = ["StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR"]
+    if sequential:
+        pool += ["CosineAnnealingLR", "CosineAnnealingWarmRestarts", "LambdaLR"]
+    name = draw(st.sampled_from(pool))
+    if name == "LambdaLR":
+        args: dict[str, Any] = {
+            "lr_lambda": Fn("schedule", draw(st.sampled_from(sorted(SCHEDULES))))
+        }
+    else:
+        args = dict(draw(cases(name, 1)).args)
+    if name == "CosineAnnealingLR" and not sequential:
+        args["T_max"] = 100  # torch's own chain is exact only before T_max (anchor section 1)
+    return Child(name, tuple(args.items()))
+
+
+CLASSES = [
+    "StepLR",
+    "MultiStepLR",
+    "ConstantLR",
+    "LinearLR",
+    "ExponentialLR",
+    "PolynomialLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "OneCycleLR",
+    "LambdaLR",
+    "MultiplicativeLR",
+    "SequentialLR",
+    "ChainedScheduler",
+    "ReduceLROnPlateau",
+]
+
+
+@st.composite
+def setup_and_case(draw: Any, name: str) -> tuple[Setup, Case]:
+    setup = draw(setups)
+    if name == "CyclicLR" or name == "OneCycleLR":  # they cycle momentum: both optimizers
+        setup = Setup(setup.lrs, draw(st.sampled_from(["sgd", "adam"])), setup.tensor)
+    return setup, draw(cases(name, len(setup.lrs)))
+
+
+# ------------------------------------------------------------------------------------------
+# 1. Differential tests
+
+
+@pytest.mark.parametrize("name", CLASSES)
+@SETTINGS
+@given(data=st.data())
+def test_matches_torch(name: str, data: Any) -> None:
+    setup, case = data.draw(setup_and_case(name), label="setup, case")
+    compare_runs(case, setup)
+
+
+def test_cosine_annealing_long_run_is_periodic() -> None:
+    """Past T_max torch's CosineAnnealingLR rises again (period 2 T_max); 30 periods."""
+    case = Case("CosineAnnealingLR", {"T_max": 7, "eta_min": 1e-3}, n=420)
+    compare_runs(case, Setup((0.1, 0.5), "sgd", False))
+
+
+@pytest.mark.parametrize("t_mult", [1, 2, 3])
+def test_warm_restarts_fractional_epochs(t_mult: int) -> None:
+    """``step(epoch + i / iters)``, the documented CosineAnnealingWarmRestarts usage."""
+    iters = 7
+    setup = Setup((0.1, 0.02), "sgd", False)
+    opt_t, opt_o = make_opt(setup), make_opt(setup)
+    sched_t = ts.CosineAnnealingWarmRestarts(opt_t, T_0=3, T_mult=t_mult, eta_min=1e-3)
+    sched_o = lt.CosineAnnealingWarmRestarts(opt_o, T_0=3, T_mult=t_mult, eta_min=1e-3)
+    for epoch in range(20):
+        for i in range(iters):
+            opt_t.step()
+            opt_o.step()
+            sched_t.step(epoch + i / iters)
+            sched_o.step(epoch + i / iters)
+            ours = [g["lr"] for g in opt_o.param_groups]
+            assert_close_lists(ours, [g["lr"] for g in opt_t.param_groups], 0.1, f"{epoch}+{i}")
+            assert sched_o.last_epoch == sched_t.last_epoch
+            assert_close_lists(sched_o.get_last_lr(), sched_t.get_last_lr(), 0.1, "last_lr")
+
+
+def test_tensor_lr_float32_in_place() -> None:
+    """The ``torch.tensor(0.1)`` (float32) form: the same Tensor, filled in place, and the
+    values torch writes into it (both round the float64 value to float32)."""
+    for case in [
+        Case("OneCycleLR", {"max_lr": 0.1, "total_steps": 50}, n=49),
+        Case("LambdaLR", {"lr_lambda": Fn("schedule", "warm_cos")}, n=60),
+        Case("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 5}, n=30),
+    ]:
+        setup = Setup((0.1,), "adam", True)
+        opt_t, opt_o = make_opt(setup, torch.float32), make_opt(setup, torch.float32)
+        tensor = opt_o.param_groups[0]["lr"]
+        sched_t, sched_o = build(case, opt_t, "torch"), build(case, opt_o, "ours")
+        for t in range(case.n):
+            assert opt_o.param_groups[0]["lr"] is tensor
+            assert opt_o.param_groups[0]["lr"].dtype == torch.float32
+            # One float32 ulp: the float64 values may straddle a rounding boundary.
+            a, b = float(opt_o.param_groups[0]["lr"]), float(opt_t.param_groups[0]["lr"])
+            assert a == pytest.approx(b, rel=1.2e-7), (case.name, t)
+            advance(opt_t, sched_t, case, t)
+            advance(opt_o, sched_o, case, t)
+
+
+def test_one_cycle_end_of_schedule() -> None:
+    """Declared deviation: step total_steps holds the final value (torch extrapolates, here
+    negatively); step total_steps + 1 raises torch's ValueError."""
+    for strategy in ("cos", "linear"):
+        setup = Setup((0.1,), "sgd", False)
+        opt_t, opt_o = make_opt(setup), make_opt(setup)
+        args = {"max_lr": 1.0, "total_steps": 100, "anneal_strategy": strategy}
+        sched_t, sched_o = ts.OneCycleLR(opt_t, **args), lt.OneCycleLR(opt_o, **args)
+        for _ in range(99):
+            opt_t.step(), opt_o.step(), sched_t.step(), sched_o.step()
+        last = opt_o.param_groups[0]["lr"], opt_o.param_groups[0]["momentum"]
+        assert last[0] == pytest.approx(4e-6, rel=1e-12)
+        assert last[1] == pytest.approx(0.95, rel=1e-12)
+        opt_o.step()
+        sched_o.step()
+        assert (opt_o.param_groups[0]["lr"], opt_o.param_groups[0]["momentum"]) == last
+        assert sched_o.last_epoch == 100
+        opt_t.step()
+        sched_t.step()
+        with pytest.raises(ValueError) as theirs:
+            sched_t.step()
+        with pytest.raises(ValueError) as ours:
+            sched_o.step()
+        assert str(ours.value) == str(theirs.value)
+        assert (
+            str(ours.value) == "Tried to step 101 times. The specified number of total steps is 100"
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# Warnings
+
+
+def _warning_messages(record: Any) -> set[str]:
+    return {str(w.message) for w in record if issubclass(w.category, UserWarning)}
+
+
+@pytest.mark.parametrize("name", [c for c in CLASSES if c != "ReduceLROnPlateau"])
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_order_warning_as_torch(name: str, data: Any) -> None:
+    """``scheduler.step()`` before any ``optimizer.step()``: torch's warning, and only when torch
+    gives it; none when the optimizer stepped first."""
+    setup = Setup((0.1, 0.05), "sgd", False)
+    case = data.draw(cases(name, 2))
+    if name == "SequentialLR":
+        # torch's SequentialLR does not step (so does not check) a child at milestone 1.
+        assume(case.args["milestones"][0] > 1)
+        # A first CosineAnnealingWarmRestarts child: its own case below.
+        assume(case.children[0].name != "CosineAnnealingWarmRestarts")
+    opt_t, opt_o = make_opt(setup), make_opt(setup)
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        sched_t = build(case, opt_t, "torch")
+        sched_t.step()
+    sched_o = build(case, opt_o, "ours")
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        sched_o.step()
+    order = {m for m in _warning_messages(theirs) if "Detected call" in m}
+    # torch's CosineAnnealingWarmRestarts has its own step() without the check.
+    assert bool(order) == (name != "CosineAnnealingWarmRestarts")
+    assert _warning_messages(ours) == order
+    if order:
+        assert any(re.search(ORDER_WARNING, m) for m in order)
+    # Optimizer first: no warning at all (pytest's filterwarnings=error would raise).
+    opt_o2 = make_opt(setup)
+    sched_o2 = build(case, opt_o2, "ours")
+    opt_o2.step()
+    sched_o2.step()
+
+
+def test_no_order_warning_for_plateau() -> None:
+    opt = make_opt(Setup((0.1,), "sgd", False))
+    lt.ReduceLROnPlateau(opt).step(1.0)
+
+
+EPOCH_CASES = [
+    Case("StepLR", {"step_size": 3, "gamma": 0.5}),
+    Case("MultiStepLR", {"milestones": [2, 5, 5], "gamma": 0.5}),
+    Case("ConstantLR", {"factor": 0.5, "total_iters": 4}),
+    Case("LinearLR", {"start_factor": 0.2, "end_factor": 0.9, "total_iters": 6}),
+    Case("ExponentialLR", {"gamma": 0.9}),
+    Case("PolynomialLR", {"total_iters": 8, "power": 2.0}),
+    Case("CosineAnnealingLR", {"T_max": 6, "eta_min": 1e-3}),
+    Case("LambdaLR", {"lr_lambda": Fn("lambda", "warm")}),
+    Case("LambdaLR", {"lr_lambda": Fn("schedule", "warm_cos")}),
+    Case("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3}),
+    Case("OneCycleLR", {"max_lr": 0.1, "total_steps": 30}),
+]
+
+
+@pytest.mark.parametrize("case", EPOCH_CASES, ids=lambda c: c.name)
+def test_step_epoch_deprecated_closed_form(case: Case) -> None:
+    """``step(epoch)``: torch's deprecation warning and its closed-form value at ``epoch``."""
+    setup = Setup((0.1, 0.03), "adam", False)
+    opt_t, opt_o = make_opt(setup), make_opt(setup)
+    sched_t, sched_o = build(case, opt_t, "torch"), build(case, opt_o, "ours")
+    opt_t.step(), opt_o.step()
+    for epoch in [3, 9, 1, 17, 17, 0, 25]:
+        with pytest.warns(UserWarning, match=EPOCH_WARNING):
+            sched_t.step(epoch)
+        with pytest.warns(UserWarning, match=EPOCH_WARNING) as record:
+            sched_o.step(epoch)
+        assert _warning_messages(record) == {ts.EPOCH_DEPRECATION_WARNING}
+        assert sched_o.last_epoch == sched_t.last_epoch == epoch
+        theirs = [g["lr"] for g in opt_t.param_groups]
+        assert_close_lists([g["lr"] for g in opt_o.param_groups], theirs, 0.1, f"epoch {epoch}")
+        assert_close_lists(sched_o.get_last_lr(), sched_t.get_last_lr(), 0.1, "get_last_lr")
+        assert [_momentum(g) for g in opt_o.param_groups] == pytest.approx(
+            [_momentum(g) for g in opt_t.param_groups], rel=1e-12
+        )
+
+
+def test_step_epoch_deprecated_plateau_and_multiplicative() -> None:
+    opt = make_opt(Setup((0.1,), "sgd", False))
+    plateau = lt.ReduceLROnPlateau(opt)
+    with pytest.warns(UserWarning, match=EPOCH_WARNING):
+        plateau.step(1.0, 3)
+    opt = make_opt(Setup((0.1,), "sgd", False))
+    sched = lt.MultiplicativeLR(opt, lambda t: 0.9)
+    opt.step()
+    with pytest.warns(UserWarning, match=EPOCH_WARNING):
+        sched.step(3)
+    assert sched.last_epoch == 3
+
+
+def test_warm_restarts_epoch_no_warning_and_negative() -> None:
+    opt = make_opt(Setup((0.1,), "sgd", False))
+    sched = lt.CosineAnnealingWarmRestarts(opt, T_0=4)
+    opt.step()
+    sched.step(2.5)  # no warning (filterwarnings=error)
+    assert sched.last_epoch == 2
+    with pytest.raises(ValueError, match=r"^Expected non-negative epoch, but got -1$"):
+        sched.step(-1)
+
+
+def test_get_last_lr_and_get_lr_warning() -> None:
+    opt = make_opt(Setup((0.1, 0.2), "sgd", False))
+    sched = lt.StepLR(opt, 2, 0.5)
+    opt.step()
+    sched.step()
+    sched.step()
+    assert sched.get_last_lr() == [0.05, 0.1]
+    with pytest.warns(UserWarning, match=r"please use `get_last_lr\(\)`"):
+        sched.get_lr()
+
+
+def test_second_scheduler_keeps_original_initial_lr() -> None:
+    """``initial_lr`` is set with setdefault, as in torch: a second scheduler on the same
+    optimizer bases itself on the original rate."""
+    for module in (ts, lt):
+        opt = make_opt(Setup((0.1,), "sgd", False))
+        module.LinearLR(opt, start_factor=0.25)
+        second = module.ExponentialLR(opt, gamma=0.9)
+        assert [float(b) for b in second.base_lrs] == [0.1]
+        assert opt.param_groups[0]["initial_lr"] == 0.1
+
+
+# ------------------------------------------------------------------------------------------
+# 2. Resume
+
+RESUME_CASES = [
+    Case("StepLR", {"step_size": 3, "gamma": 0.7}, n=30),
+    Case("MultiStepLR", {"milestones": [4, 9, 9, 15], "gamma": 0.5}, n=30),
+    Case("ConstantLR", {"factor": 0.4, "total_iters": 7}, n=30),
+    Case("LinearLR", {"start_factor": 0.1, "end_factor": 0.8, "total_iters": 12}, n=30),
+    Case("ExponentialLR", {"gamma": 0.93}, n=30),
+    Case("PolynomialLR", {"total_iters": 17, "power": 1.7}, n=30),
+    Case("CosineAnnealingLR", {"T_max": 9, "eta_min": 1e-3}, n=40),
+    Case("CosineAnnealingWarmRestarts", {"T_0": 3, "T_mult": 1, "eta_min": 1e-3}, n=40),
+    Case("CosineAnnealingWarmRestarts", {"T_0": 2, "T_mult": 2}, n=40),
+    Case(
+        "CyclicLR",
+        {"base_lr": [0.01, 0.02], "max_lr": 0.1, "step_size_up": 4, "step_size_down": 3},
+        n=40,
+    ),
+    Case(
+        "CyclicLR",
+        {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 3, "mode": "exp_range", "gamma": 0.95},
+        n=40,
+    ),
+    Case(
+        "CyclicLR",
+        {
+            "base_lr": 0.01,
+            "max_lr": 0.1,
+            "step_size_up": 3,
+            "scale_fn": Fn("scale", "halving"),
+            "scale_mode": "cycle",
+        },
+        n=40,
+    ),
+    Case("OneCycleLR", {"max_lr": [0.1, 0.3], "total_steps": 40}, n=39),
+    Case(
+        "OneCycleLR",
+        {"max_lr": 0.1, "epochs": 4, "steps_per_epoch": 10, "three_phase": True},
+        n=39,
+    ),
+    Case("OneCycleLR", {"max_lr": 0.1, "total_steps": 40, "anneal_strategy": "linear"}, n=39),
+    Case("LambdaLR", {"lr_lambda": Fn("lambda", "warm")}, n=30),
+    Case("LambdaLR", {"lr_lambda": Fn("schedule", "warm_cos")}, n=30),
+    Case("MultiplicativeLR", {"lr_lambda": Fn("factor", "saw")}, n=30),
+    Case(
+        "SequentialLR",
+        {"milestones": [5]},
+        [
+            Child("LinearLR", (("start_factor", 0.1), ("total_iters", 5))),
+            Child("CosineAnnealingLR", (("T_max", 20),)),
+        ],
+        n=30,
+    ),
+    Case(
+        "SequentialLR",
+        {"milestones": [3, 8]},
+        [
+            Child("ConstantLR", (("factor", 0.5), ("total_iters", 10))),
+            Child("ExponentialLR", (("gamma", 0.9),)),
+            Child("StepLR", (("step_size", 4), ("gamma", 0.5))),
+        ],
+        n=30,
+    ),
+    Case(
+        "ChainedScheduler",
+        {},
+        [
+            Child("ConstantLR", (("factor", 0.5), ("total_iters", 6))),
+            Child("ExponentialLR", (("gamma", 0.9),)),
+        ],
+        n=30,
+    ),
+    Case(
+        "ReduceLROnPlateau",
+        {"factor": 0.5, "patience": 1, "cooldown": 1, "min_lr": 1e-3},
+        n=30,
+        metrics=[1.0, 0.9, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.8, 0.7] * 3,
+    ),
+]
+# Chosen to fall before, on and after milestones / cycle boundaries / phase ends.
+RESUME_AT = [1, 4, 9, 20]
+
+NO_LAST_EPOCH = {"ReduceLROnPlateau", "ChainedScheduler"}
+
+
+def _roundtrip(state: dict[str, Any]) -> dict[str, Any]:
+    """A state dict through ``torch.save``/``torch.load(weights_only=True)`` and pickle."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=True)
+    restored: dict[str, Any] = pickle.loads(pickle.dumps(loaded))
+    return restored
+
+
+def _values(rec: Record) -> tuple[list[float], list[float | None], list[float]]:
+    return rec.lrs, rec.momenta, rec.last_lr
+
+
+SETUP2 = Setup((0.1, 0.04), "sgd", False)
+
+
+def _continue(case: Case, opt: Any, sched: Any, k: int) -> list[Any]:
+    return [_values(r) for r in drive(case, opt, sched, k, case.n)]
+
+
+# SGD everywhere; Adam too where the scheduler writes betas[0].
+RESUME_WITH_OPT = [(c, "sgd") for c in RESUME_CASES] + [
+    (c, "adam") for c in RESUME_CASES if c.name in ("CyclicLR", "OneCycleLR")
+]
+
+
+@pytest.mark.parametrize(("case", "opt_kind"), RESUME_WITH_OPT, ids=lambda c: getattr(c, "name", c))
+def test_resume_is_exact(case: Case, opt_kind: str) -> None:
+    setup = Setup(SETUP2.lrs, opt_kind, False)
+    opt = make_opt(setup)
+    sched = build(case, opt, "ours")
+    full = [_values(r) for r in drive(case, opt, sched, 0, case.n)]
+    for k in RESUME_AT:
+        opt = make_opt(setup)
+        sched = build(case, opt, "ours")
+        drive(case, opt, sched, 0, k)
+        s_state, o_state = sched.state_dict(), opt.state_dict()
+        s_state, o_state = _roundtrip(s_state), _roundtrip(o_state)
+        expected = full[k:]
+
+        # (a) scheduler state, then optimizer state
+        opt2 = make_opt(setup)
+        sched2 = build(case, opt2, "ours")
+        sched2.load_state_dict(copy.deepcopy(s_state))
+        opt2.load_state_dict(copy.deepcopy(o_state))
+        assert _continue(case, opt2, sched2, k) == expected, f"sched then opt, k={k}"
+
+        # (b) optimizer state, then a new scheduler and its state
+        opt2 = make_opt(setup)
+        opt2.load_state_dict(copy.deepcopy(o_state))
+        sched2 = build(case, opt2, "ours")
+        sched2.load_state_dict(copy.deepcopy(s_state))
+        assert _continue(case, opt2, sched2, k) == expected, f"opt then sched, k={k}"
+
+        # (c) the scheduler's state alone
+        opt2 = make_opt(setup)
+        sched2 = build(case, opt2, "ours")
+        sched2.load_state_dict(copy.deepcopy(s_state))
+        assert _continue(case, opt2, sched2, k) == expected, f"sched state only, k={k}"
+
+        # (d) the optimizer's state, then last_epoch=k (torch's convention: the constructor's
+        # initial step advances to step k + 1)
+        if case.name not in NO_LAST_EPOCH:
+            opt2 = make_opt(setup)
+            opt2.load_state_dict(copy.deepcopy(o_state))
+            sched2 = build(case, opt2, "ours", last_epoch=k)
+            assert sched2.last_epoch == k + 1
+            got = _continue(case, opt2, sched2, k + 1)
+            assert got == full[k + 1 :], f"last_epoch={k}"
+
+
+@pytest.mark.parametrize("case", RESUME_CASES, ids=lambda c: c.name)
+def test_resume_from_torch_state(case: Case) -> None:
+    """A state dict saved by torch's class (and torch's optimizer state) loads into ours, in
+    either order, and continues with torch's values."""
+    setup = Setup(SETUP2.lrs, "adam", False)
+    peak = case.peak(list(setup.lrs))
+    for k in RESUME_AT:
+        opt_t = make_opt(setup)
+        with quiet_torch():
+            sched_t = build(case, opt_t, "torch")
+            drive(case, opt_t, sched_t, 0, k)
+        s_state, o_state = _roundtrip(sched_t.state_dict()), _roundtrip(opt_t.state_dict())
+        with quiet_torch():
+            theirs = drive(case, opt_t, sched_t, k, case.n)
+        for order in ("optimizer first", "scheduler first"):
+            opt_o = make_opt(setup)
+            if order == "optimizer first":
+                opt_o.load_state_dict(copy.deepcopy(o_state))
+                sched_o = build(case, opt_o, "ours")
+                sched_o.load_state_dict(copy.deepcopy(s_state))
+            else:
+                sched_o = build(case, opt_o, "ours")
+                sched_o.load_state_dict(copy.deepcopy(s_state))
+                opt_o.load_state_dict(copy.deepcopy(o_state))
+            ours = drive(case, opt_o, sched_o, k, case.n)
+            for t, (ro, rt) in enumerate(zip(ours, theirs), start=k):
+                what = f"{order}, resumed at {k}, step {t}"
+                assert_close_lists(ro.lrs, rt.lrs, peak, what)
+                assert_close_lists(ro.last_lr, rt.last_lr, peak, what + " get_last_lr")
+                assert ro.momenta == pytest.approx(rt.momenta, rel=1e-12), what
+                if rt.last_epoch is not None:
+                    assert ro.last_epoch == rt.last_epoch, what
+
+
+@pytest.mark.parametrize("case", RESUME_CASES, ids=lambda c: c.name)
+def test_state_dict_round_trip_types(case: Case) -> None:
+    """State dicts load with ``torch.load(weights_only=True)`` and pickle, unchanged."""
+    opt = make_opt(SETUP2)
+    sched = build(case, opt, "ours")
+    drive(case, opt, sched, 0, 7)
+    state = sched.state_dict()
+    assert _roundtrip(state) == state
+    assert pickle.loads(pickle.dumps(state)) == state
+
+
+@SETTINGS
+@given(data=st.data())
+def test_resume_random_cases(data: Any) -> None:
+    """Resume at a random step of a random case of any class (scheduler state, then optimizer
+    state): exactly the uninterrupted values."""
+    name = data.draw(st.sampled_from(CLASSES), label="class")
+    setup, case = data.draw(setup_and_case(name), label="setup, case")
+    k = data.draw(st.integers(0, case.n), label="k")
+    opt = make_opt(setup)
+    sched = build(case, opt, "ours")
+    full = [_values(r) for r in drive(case, opt, sched, 0, case.n)]
+    opt = make_opt(setup)
+    sched = build(case, opt, "ours")
+    drive(case, opt, sched, 0, k)
+    s_state, o_state = _roundtrip(sched.state_dict()), _roundtrip(opt.state_dict())
+    opt2 = make_opt(setup)
+    sched2 = build(case, opt2, "ours")
+    sched2.load_state_dict(s_state)
+    opt2.load_state_dict(o_state)
+    assert _continue(case, opt2, sched2, k) == full[k:]
+
+
+def test_math_sanity() -> None:
+    """The helpers themselves: ``close`` accepts 1e-12 relative and rejects 1e-9."""
+    assert close(1.0, 1.0 + 1e-13, 1.0)
+    assert not close(1.0, 1.0 + 1e-9, 1.0)
+    assert close(0.0, 1e-16, 0.1)
+    assert math.isclose(SCHEDULES["exp"](2), 0.97**2)
+
+
+def test_nested_sequential_equals_flat() -> None:
+    """Nesting a SequentialLR changes nothing (torch shifts it by a step, pytorch#196243), and
+    building it gives no order warning (filterwarnings=error)."""
+    setup = Setup((0.1, 0.04), "sgd", False)
+    opt_a, opt_b = make_opt(setup), make_opt(setup)
+    inner = lt.SequentialLR(
+        opt_a, [lt.LinearLR(opt_a, 0.2, total_iters=3), lt.ConstantLR(opt_a, 0.5, 4)], [3]
+    )
+    nested = lt.SequentialLR(opt_a, [inner, lt.ExponentialLR(opt_a, 0.9)], [8])
+    flat = lt.SequentialLR(
+        opt_b,
+        [
+            lt.LinearLR(opt_b, 0.2, total_iters=3),
+            lt.ConstantLR(opt_b, 0.5, 4),
+            lt.ExponentialLR(opt_b, 0.9),
+        ],
+        [3, 8],
+    )
+    case = Case("SequentialLR", n=20)
+    assert [_values(r) for r in drive(case, opt_a, nested, 0, 20)] == [
+        _values(r) for r in drive(case, opt_b, flat, 0, 20)
+    ]
+
+
+def test_chained_is_the_product_past_t_max() -> None:
+    """Declared: lrcore's ChainedScheduler is the product of its children's closed forms for
+    every child, including CosineAnnealingLR past T_max (torch's own chain is not)."""
+    opt = make_opt(Setup((0.1,), "sgd", False))
+    chained = lt.ChainedScheduler([lt.CosineAnnealingLR(opt, 10), lt.ExponentialLR(opt, 0.9)])
+    for t in range(31):
+        cosine = 0.1 * (1 + math.cos(math.pi * t / 10)) / 2
+        assert opt.param_groups[0]["lr"] == pytest.approx(cosine * 0.9**t, rel=1e-12, abs=1e-17)
+        opt.step()
+        chained.step()
