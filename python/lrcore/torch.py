@@ -152,7 +152,7 @@ class _Writer:
 
     def __call__(self, group: dict[str, Any], index: int, key: str, value: float) -> None:
         current = group[key]
-        if not isinstance(current, Tensor):
+        if current.__class__ is float or not isinstance(current, Tensor):
             group[key] = value
             return
         cached = self._views.get((index, key))
@@ -228,6 +228,7 @@ class _Scheduler(LRScheduler):
 
     cycle_momentum: bool = False
     use_beta1: bool = False
+    _lr_batch: Schedule | None = None
     _momentum_batch: Schedule | None = None
 
     def _lr_schedules(self) -> list[Schedule]:
@@ -256,6 +257,9 @@ class _Scheduler(LRScheduler):
         self._tables()
 
     def _tables(self) -> None:
+        """Fresh windows of precomputed values (after a build, a load or a jump back)."""
+        if self._lr_batch is None:  # rates computed in Python (callables)
+            return
         self._lr_table = _StepTable(self._lr_batch)
         if self._momentum_batch is not None:
             self._momentum_table = _StepTable(self._momentum_batch)
@@ -274,22 +278,37 @@ class _Scheduler(LRScheduler):
     def _lrs_at(self, t: float) -> list[float]:
         return self._lr_table.at(t)
 
+    def _rates(self) -> Schedule:
+        """The batch of per-group rate schedules (composable schedulers have one)."""
+        if self._lr_batch is None:
+            raise TypeError(f"{type(self).__name__}'s rates are not an lrcore schedule")
+        return self._lr_batch
+
     def _write(self, t: float) -> None:
-        """Puts step ``t``'s values into the param groups (the whole per-step work)."""
+        """Puts step ``t``'s values into the param groups: the whole per-step work, kept to
+        plain list and dict operations (``isinstance(x, Tensor)`` alone costs more than a
+        float assignment, so floats are recognised by their exact type first)."""
         values = self._lrs_at(t)
         groups = self.optimizer.param_groups
         for i, group in enumerate(groups):
-            if isinstance(group["lr"], Tensor):
-                self._writer(group, i, "lr", values[i])
-            else:
+            if group["lr"].__class__ is float:
                 group["lr"] = values[i]
-        self._last_lr: list[float | Tensor] = list(values)
+            else:
+                self._writer(group, i, "lr", values[i])
+        # The table's row itself: it is not read again unless the clock goes back, and
+        # every jump back rebuilds the table.
+        self._last_lr: list[float | Tensor] = values  # type: ignore[assignment]
         if self._momentum_batch is not None:
             for group, m in zip(groups, self._momentum_table.at(t)):
                 _set_momentum(group, self.use_beta1, m)
 
     def step(self, epoch: int | None = None) -> None:
         """Advances one step (or, deprecated as in torch, jumps to ``epoch``)."""
+        if epoch is None and self._step_count != 1:
+            self._step_count += 1
+            self.last_epoch += 1
+            self._write(self.last_epoch)
+            return
         if self._step_count == 1:
             _warn_out_of_order(self.optimizer)
         self._step_count += 1
@@ -297,6 +316,7 @@ class _Scheduler(LRScheduler):
             self.last_epoch += 1
         else:
             warnings.warn(_torch.EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            self._tables()
             self.last_epoch = epoch
         self._write(self.last_epoch)
 
@@ -546,7 +566,7 @@ class LambdaLR(_Scheduler):
             self._lr_batch = lr.stack([b * fn for b, fn in zip(self._bases(), schedules)])
             self._tables()
         else:
-            self._lr_batch = None  # type: ignore[assignment]
+            self._lr_batch = None
 
     def _composable(self) -> bool:
         return self._lr_batch is not None
@@ -711,7 +731,7 @@ class CyclicLR(_Scheduler):
         scale = self._custom_scale(t)
         return [
             b + (m - b) * x * scale
-            for b, m, x in zip(self._bases(), self.max_lrs, self._lr_batch.values_at(t))
+            for b, m, x in zip(self._bases(), self.max_lrs, self._rates().values_at(t))
         ]
 
     def _write(self, t: float) -> None:
@@ -726,7 +746,7 @@ class CyclicLR(_Scheduler):
             self.optimizer.param_groups,
             self.base_momentums,
             self.max_momentums,
-            self._lr_batch.values_at(t),
+            self._rates().values_at(t),
         ):
             _set_momentum(group, self.use_beta1, top - (top - bottom) * x * scale)
 
@@ -1077,7 +1097,7 @@ class SequentialLR(_Composite):
         super().__init__(optimizer, last_epoch)
 
     def _lr_schedules(self) -> list[Schedule]:
-        phases = [child._lr_batch for child in self._schedulers if isinstance(child, _Scheduler)]
+        phases = [c._rates() for c in self._schedulers if isinstance(c, _Scheduler)]
         if self._plateau:  # the plateau phase starts from the base rates
             phases.append(lr.stack(list(self._bases())))
         return [
@@ -1142,7 +1162,7 @@ class ChainedScheduler(_Composite):
                 continue
             product = lr.constant(base)
             for child in self._schedulers:
-                product = product * (_row(child._lr_batch, g) * (1.0 / base))
+                product = product * (_row(child._rates(), g) * (1.0 / base))
             rows.append(product)
         return rows
 

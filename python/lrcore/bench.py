@@ -1,0 +1,364 @@
+"""``lrcore bench``: lrcore against its baselines, measured side by side in one run.
+
+Each row times lrcore and its baseline on the same machine moments apart (best of several
+repeats, which is what a noisy shared machine can measure) and reports their ratio against the
+target of SPEC section 7. Peers that are not installed (torch, scipy) drop their rows.
+The pytest-benchmark files in ``benches/`` import the same workloads from here.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import time
+import timeit
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+import lrcore as lr
+from lrcore import reference
+
+T = TypeVar("T")
+
+#: The schedule of SPEC section 7: ``warmup(10_000, cosine(1e-3, 1e-5, N))``.
+WARMUP, PEAK, FLOOR = 10_000, 1e-3, 1e-5
+
+
+def warmup_cosine(n: int) -> lr.Schedule:
+    return lr.warmup(WARMUP, lr.cosine(PEAK, FLOOR, n))
+
+
+def numpy_warmup_cosine(n: int) -> npt.NDArray[np.float64]:
+    """The same schedule as a hand-written numpy expression (the baseline)."""
+    t = np.arange(n, dtype=np.float64)
+    decay = FLOOR + (PEAK - FLOOR) * (1 + np.cos(np.pi * np.minimum(t - WARMUP, n) / n)) / 2
+    return np.where(t < WARMUP, PEAK * t / WARMUP, decay)
+
+
+def math_warmup_cosine(t: int, n: int) -> float:
+    """The schedule at one step with ``math.cos``: the accuracy reference."""
+    if t < WARMUP:
+        return PEAK * t / WARMUP
+    return FLOOR + (PEAK - FLOOR) * (1 + math.cos(math.pi * min(t - WARMUP, n) / n)) / 2
+
+
+@dataclass(frozen=True)
+class Row:
+    """One comparison: ``ratio`` is lrcore's time over the baseline's, or the reverse, as
+    ``better`` says; ``met`` compares it with the target."""
+
+    work: str
+    lrcore: str
+    baseline: str
+    ratio: float
+    target: str
+    met: bool
+
+
+def best_time(fn: Callable[[], object], number: int = 1, repeat: int = 5) -> float:
+    """Seconds per call, the best of ``repeat`` rounds of ``number`` calls."""
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+
+
+def _progress(items: list[T], label: str) -> Iterator[T]:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        for i, item in enumerate(items):
+            sys.stderr.write(f"\r{label} {i + 1}/{len(items)}")
+            sys.stderr.flush()
+            yield item
+        sys.stderr.write("\n")
+        return
+    yield from tqdm(items, desc=label, leave=False)
+
+
+def schedule_rows(n: int) -> list[Row]:
+    """``values(n)`` against the numpy expression, ``ndarray.fill`` and the Python reference."""
+    schedule = warmup_cosine(n)
+    ours = best_time(lambda: schedule.values(n))
+    numpy_time = best_time(lambda: numpy_warmup_cosine(n), repeat=3)
+    out = np.empty(n)
+    fill = best_time(lambda: out.fill(PEAK))
+    spec, sample = schedule.to_dict(), range(0, n, max(n // 20_000, 1))
+    python = best_time(lambda: [reference.evaluate(spec, t) for t in sample], repeat=3)
+    python *= n / len(sample)
+    values = schedule.values(n)
+    picks = np.random.default_rng(0).integers(0, n, 20_000)
+    error = max(abs(values[t] - math_warmup_cosine(int(t), n)) for t in picks) / PEAK
+    per = f"values({n:.0e})".replace("+0", "")
+
+    def ns(seconds: float) -> str:
+        return f"{seconds / n * 1e9:.2f} ns/step"
+
+    return [
+        Row(
+            f"{per} vs numpy",
+            ns(ours),
+            ns(numpy_time),
+            numpy_time / ours,
+            ">= 20x faster",
+            numpy_time / ours >= 20,
+        ),
+        Row(
+            f"{per} vs ndarray.fill",
+            ns(ours),
+            ns(fill),
+            ours / fill,
+            "<= 4x fill's time",
+            ours / fill <= 4,
+        ),
+        Row(f"{per} vs pure Python", ns(ours), ns(python), python / ours, "(reference)", True),
+        Row(
+            f"{per} max error / peak", f"{error:.1e}", "math.cos", error, "<= 1e-15", error <= 1e-15
+        ),
+    ]
+
+
+def _scheduler_cases() -> list[tuple[str, Callable[[Any, Any], Any]]]:
+    """(class, build(module, optimizer)) for every drop-in, with typical arguments."""
+    return [
+        ("StepLR", lambda m, o: m.StepLR(o, 1000)),
+        ("MultiStepLR", lambda m, o: m.MultiStepLR(o, [30_000, 60_000, 90_000])),
+        ("ConstantLR", lambda m, o: m.ConstantLR(o, 0.5, 1000)),
+        ("LinearLR", lambda m, o: m.LinearLR(o, 0.1, total_iters=100_000)),
+        ("ExponentialLR", lambda m, o: m.ExponentialLR(o, 0.99999)),
+        ("PolynomialLR", lambda m, o: m.PolynomialLR(o, total_iters=100_000, power=2.0)),
+        ("CosineAnnealingLR", lambda m, o: m.CosineAnnealingLR(o, 100_000)),
+        ("CosineAnnealingWarmRestarts", lambda m, o: m.CosineAnnealingWarmRestarts(o, 1000, 2)),
+        ("CyclicLR", lambda m, o: m.CyclicLR(o, 0.01, 0.1, 2000)),
+        ("OneCycleLR", lambda m, o: m.OneCycleLR(o, 0.1, total_steps=10**7)),
+        ("LambdaLR", lambda m, o: m.LambdaLR(o, lambda t: 0.99 ** (t / 1000))),
+        ("MultiplicativeLR", lambda m, o: m.MultiplicativeLR(o, lambda t: 0.9999)),
+        (
+            "SequentialLR",
+            lambda m, o: m.SequentialLR(
+                o, [m.LinearLR(o, 0.1, total_iters=1000), m.CosineAnnealingLR(o, 100_000)], [1000]
+            ),
+        ),
+        (
+            "ChainedScheduler",
+            lambda m, o: m.ChainedScheduler(
+                [m.ConstantLR(o, 0.5, 1000), m.ExponentialLR(o, 0.99999)]
+            ),
+        ),
+        ("ReduceLROnPlateau", lambda m, o: m.ReduceLROnPlateau(o)),
+    ]
+
+
+def step_rows(groups: Iterable[int] = (1, 10), number: int = 2000) -> list[Row]:
+    """One ``step()`` of each drop-in against torch's class, same arguments and groups."""
+    import warnings
+
+    import torch
+    from torch.optim import lr_scheduler as torch_schedulers
+
+    import lrcore.torch as ours
+
+    torch.set_num_threads(1)
+
+    def time_step(module: Any, build: Callable[[Any, Any], Any], n_groups: int) -> float:
+        params = [torch.nn.Parameter(torch.zeros(1)) for _ in range(n_groups)]
+        optimizer = torch.optim.SGD([{"params": [p]} for p in params], lr=0.1, momentum=0.9)
+        scheduler = build(module, optimizer)
+        plateau = isinstance(scheduler, torch_schedulers.ReduceLROnPlateau)
+        step = (lambda: scheduler.step(1.0)) if plateau else scheduler.step
+        optimizer.step()
+        step()
+        return best_time(step, number=number, repeat=5)
+
+    rows = []
+    cases = [(name, build, g) for name, build in _scheduler_cases() for g in groups]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, build, n_groups in _progress(cases, "step()"):
+            mine = time_step(ours, build, n_groups)
+            theirs = time_step(torch_schedulers, build, n_groups)
+            rows.append(
+                Row(
+                    f"{name}.step(), {n_groups} group{'s' * (n_groups > 1)}",
+                    f"{mine * 1e6:.2f} us",
+                    f"{theirs * 1e6:.2f} us",
+                    mine / theirs,
+                    "<= 0.25x torch's time",
+                    mine / theirs <= 0.25,
+                )
+            )
+    return rows
+
+
+def search_space() -> Any:
+    """The 8-parameter space of anchors/search_anchors.md."""
+    from lrcore import search
+
+    return search.Space(
+        lr=search.loguniform(1e-5, 1.0),
+        momentum=search.uniform(0.8, 0.99),
+        weight_decay=search.loguniform(1e-6, 1e-2),
+        dropout=search.uniform(0.0, 0.5),
+        warmup=search.integer(0, 5000),
+        layers=search.integer(1, 8),
+        batch=search.choice([32, 64, 128, 256]),
+        optimizer=search.choice(["sgd", "adam", "adamw"]),
+    )
+
+
+_BATCH = np.array([32, 64, 128, 256])
+_OPTIMIZERS = np.array(["sgd", "adam", "adamw"], dtype=object)
+
+
+def numpy_sample(n: int, seed: int = 0) -> dict[str, Any]:
+    """The 8-parameter space drawn with hand-written numpy (the baseline for ``random``)."""
+    g = np.random.default_rng(seed)
+    return {
+        "lr": np.exp(g.uniform(np.log(1e-5), 0.0, n)),
+        "momentum": g.uniform(0.8, 0.99, n),
+        "weight_decay": np.exp(g.uniform(np.log(1e-6), np.log(1e-2), n)),
+        "dropout": g.uniform(0.0, 0.5, n),
+        "warmup": g.integers(0, 5001, n),
+        "layers": g.integers(1, 9, n),
+        "batch": _BATCH[g.integers(0, 4, n)],
+        "optimizer": _OPTIMIZERS[g.integers(0, 3, n)],
+    }
+
+
+def map_unit(u: npt.NDArray[np.float64]) -> dict[str, Any]:
+    """Unit-cube points mapped onto the 8-parameter space (scipy's Sobol has no mapping)."""
+
+    def index(col: int, k: int) -> npt.NDArray[np.int64]:
+        return np.floor(u[:, col] * k).astype(np.int64)
+
+    return {
+        "lr": np.exp(np.log(1e-5) * (1.0 - u[:, 0])),
+        "momentum": 0.8 + 0.19 * u[:, 1],
+        "weight_decay": np.exp(np.log(1e-6) + u[:, 2] * (np.log(1e-2) - np.log(1e-6))),
+        "dropout": 0.5 * u[:, 3],
+        "warmup": index(4, 5001),
+        "layers": 1 + index(5, 8),
+        "batch": _BATCH[index(6, 4)],
+        "optimizer": _OPTIMIZERS[index(7, 3)],
+    }
+
+
+def search_rows(log2_n: int = 20) -> list[Row]:
+    """``space.sample(2**log2_n)``: random against numpy, sobol against scipy + mapping."""
+    n = 1 << log2_n
+    space = search_space()
+
+    def rate(seconds: float) -> str:
+        return f"{n / seconds / 1e6:.1f} M/s"
+
+    ours = best_time(lambda: space.sample(n, seed=0, method="random"), repeat=3)
+    numpy_time = best_time(lambda: numpy_sample(n), repeat=3)
+    rows = [
+        Row(
+            f"sample(2**{log2_n}) random vs numpy",
+            rate(ours),
+            rate(numpy_time),
+            numpy_time / ours,
+            ">= 3x faster",
+            numpy_time / ours >= 3,
+        )
+    ]
+    try:
+        from scipy.stats import qmc
+    except ImportError:
+        return rows
+    sobol = best_time(lambda: space.sample(n, seed=0, method="sobol"), repeat=3)
+    scipy_time = best_time(lambda: map_unit(qmc.Sobol(8, seed=0).random_base2(log2_n)), repeat=3)
+    rows.append(
+        Row(
+            f"sample(2**{log2_n}) sobol vs scipy",
+            rate(sobol),
+            rate(scipy_time),
+            scipy_time / sobol,
+            ">= 3x faster",
+            scipy_time / sobol >= 3,
+        )
+    )
+    return rows
+
+
+def import_row(repeat: int = 7) -> Row:
+    """``import lrcore`` beyond numpy, in fresh interpreters; and that it leaves torch out."""
+
+    def seconds(code: str) -> float:
+        runs = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            runs.append(time.perf_counter() - start)
+        return min(runs)
+
+    extra = seconds("import numpy, lrcore") - seconds("import numpy")
+    probe = "import sys, lrcore; print(int('torch' in sys.modules))"
+    torch_loaded = (
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "1"
+    )
+    return Row(
+        "import lrcore (beyond numpy)",
+        f"{extra * 1e3:.1f} ms",
+        "torch imported" if torch_loaded else "torch not imported",
+        extra * 1e3,
+        "<= 30 ms",
+        extra <= 0.030 and not torch_loaded,
+    )
+
+
+def run(quick: bool = False) -> list[Row]:
+    """Every comparison; ``quick`` shrinks the workloads (for tests, not for figures)."""
+    sections: list[Callable[[], list[Row]]] = [
+        lambda: schedule_rows(10**5 if quick else 10**7),
+        lambda: search_rows(12 if quick else 20),
+        lambda: [import_row(2 if quick else 7)],
+    ]
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        sections.insert(1, lambda: step_rows((1,) if quick else (1, 10), 50 if quick else 2000))
+    rows: list[Row] = []
+    for section in sections:
+        rows.extend(section())
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    """The rows as a Markdown table (what the README shows)."""
+    lines = [
+        "| work | lrcore | baseline | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        mark = "yes" if r.met else "**no**"
+        lines.append(
+            f"| {r.work} | {r.lrcore} | {r.baseline} | {r.ratio:.3g} | {r.target} | {mark} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    """One line naming the machine the figures come from."""
+    import os
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            )
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+    )
