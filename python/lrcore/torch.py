@@ -298,9 +298,15 @@ class _Scheduler(LRScheduler):
         # The table's row itself: it is not read again unless the clock goes back, and
         # every jump back rebuilds the table.
         self._last_lr: list[float | Tensor] = values  # type: ignore[assignment]
-        if self._momentum_batch is not None:
-            for group, m in zip(groups, self._momentum_table.at(t)):
-                _set_momentum(group, self.use_beta1, m)
+        if self._momentum_batch is None:
+            return
+        momenta = self._momentum_table.at(t)
+        if self.use_beta1:
+            for group, m in zip(groups, momenta):
+                group["betas"] = (m, *group["betas"][1:])
+        else:
+            for group, m in zip(groups, momenta):
+                group["momentum"] = m
 
     def step(self, epoch: int | None = None) -> None:
         """Advances one step (or, deprecated as in torch, jumps to ``epoch``)."""
@@ -1092,6 +1098,9 @@ class SequentialLR(_Composite):
         self._schedulers = list(schedulers)
         self._milestones = list(milestones)
         self._plateau = isinstance(schedulers[-1], _torch.ReduceLROnPlateau)
+        self._phase_momentum = any(
+            getattr(child, "_momentum_batch", None) is not None for child in schedulers
+        )
         for group in optimizer.param_groups:
             _set(group, "lr", float(group.get("initial_lr", group["lr"])))
         super().__init__(optimizer, last_epoch)
@@ -1112,6 +1121,9 @@ class SequentialLR(_Composite):
         return self._plateau and self._phase(t) == len(self._schedulers) - 1
 
     def _write(self, t: float) -> None:
+        if not self._phase_momentum and not self._plateau:
+            super()._write(t)
+            return
         if self._in_plateau(t):
             return  # ReduceLROnPlateau owns the rates now
         super()._write(t)
