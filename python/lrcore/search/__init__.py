@@ -413,6 +413,22 @@ class Space:
         k = _count("Space.grid", "k", k)
         return Trials._build(self, self._core.grid(k))
 
+    def to_optuna(self) -> dict[str, Any]:
+        """``{name: optuna distribution}`` (imports optuna now); see
+        :func:`lrcore.search.optuna.distributions`. A parameter Optuna cannot express (normal,
+        lognormal, a weighted choice) is a ValueError naming it."""
+        module = importlib.import_module("lrcore.search.optuna")
+        dists: dict[str, Any] = module.distributions(self)
+        return dists
+
+    def to_tune(self) -> dict[str, Any]:
+        """A Ray Tune ``param_space`` (imports ray.tune now); see
+        :func:`lrcore.search.ray.param_space`. A parameter Tune cannot express exactly is a
+        ValueError naming it."""
+        module = importlib.import_module("lrcore.search.ray")
+        space: dict[str, Any] = module.param_space(self)
+        return space
+
     def to_dict(self) -> dict[str, Any]:
         """``{name: distribution.to_dict()}``; :meth:`from_dict` reads it back."""
         return {name: dist.to_dict() for name, dist in self._params.items()}
