@@ -8,6 +8,7 @@ The pytest-benchmark files in ``benches/`` import the same workloads from here.
 
 from __future__ import annotations
 
+import importlib
 import math
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def best_time(fn: Callable[[], object], number: int = 1, repeat: int = 5) -> flo
 
 def _progress(items: list[T], label: str) -> Iterator[T]:
     try:
-        from tqdm import tqdm
+        tqdm = importlib.import_module("tqdm").tqdm
     except ImportError:
         for i, item in enumerate(items):
             sys.stderr.write(f"\r{label} {i + 1}/{len(items)}")
@@ -266,7 +267,7 @@ def search_rows(log2_n: int = 20) -> list[Row]:
         )
     ]
     try:
-        from scipy.stats import qmc
+        qmc = importlib.import_module("scipy.stats.qmc")
     except ImportError:
         return rows
     sobol = best_time(lambda: space.sample(n, seed=0, method="sobol"), repeat=3)
