@@ -1,6 +1,8 @@
 //! `cargo bench --bench search`: configurations per second of the 8-parameter space of
 //! anchors/search_anchors.md, per method, in the Rust core alone (no Python). A plain timing
-//! loop (best of 7) so the bench needs no extra crate.
+//! loop (best of 7) so the bench needs no extra crate. Method names as arguments
+//! (`cargo bench --bench search -- sobol`) run only those (handy under `perf` or callgrind);
+//! `LRCORE_BENCH_ROUNDS` sets the rounds.
 
 use std::time::Instant;
 
@@ -34,9 +36,20 @@ fn space() -> Space {
 fn main() {
     let s = space();
     let n = 1u64 << 20;
+    let picked: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let rounds: usize = std::env::var("LRCORE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7);
     for m in [Method::Random, Method::Sobol, Method::Halton, Method::Lhs] {
+        if !picked.is_empty() && !picked.iter().any(|p| p == m.name()) {
+            continue;
+        }
         let mut best = f64::INFINITY;
-        for _ in 0..7 {
+        for _ in 0..rounds {
             let t = Instant::now();
             let cols = sample(&s, n, 0, m, 0).unwrap();
             best = best.min(t.elapsed().as_secs_f64());

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod schedule;
 pub mod search;
+mod simd;
 
 #[cfg(feature = "python")]
 mod python;

@@ -398,3 +398,17 @@ def test_import_lrcore_does_not_import_search_deps() -> None:
     code = "import lrcore, sys; print('scipy' in sys.modules, 'pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_space_pickles_and_copies() -> None:
+    import copy
+    import pickle
+
+    space = search.Space(
+        lr=search.loguniform(1e-5, 1.0),
+        opt=search.choice(["sgd", "adam"]),
+        momentum=search.uniform(0.8, 0.99).when(opt="sgd"),
+    )
+    for clone in (pickle.loads(pickle.dumps(space)), copy.deepcopy(space)):
+        assert clone == space
+        assert clone.sample(8, seed=3).to_dicts() == space.sample(8, seed=3).to_dicts()

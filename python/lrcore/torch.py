@@ -61,9 +61,7 @@ __all__ = [
 LRScheduler = _torch.LRScheduler
 
 #: Attributes rebuilt from the others: never saved in a state dict.
-_DERIVED = frozenset(
-    {"optimizer", "_lr_batch", "_momentum_batch", "_lr_table", "_momentum_table", "_tensor_writer"}
-)
+_DERIVED = frozenset({"optimizer", "_lr_batch", "_momentum_batch", "_tensor_writer", "_direct"})
 
 
 def _fail(cls: str, name: str, rule: str, value: object) -> ValueError:
@@ -114,28 +112,6 @@ def _set(group: dict[str, Any], key: str, value: float) -> None:
         current.fill_(value)
     else:
         group[key] = value
-
-
-class _StepTable:
-    """A batch's values over a window of integer steps, refilled by one Rust call per window,
-    so that a step costs one list index; other steps are computed one at a time."""
-
-    __slots__ = ("_batch", "_rows", "_start")
-    WINDOW = 1024
-
-    def __init__(self, batch: Schedule) -> None:
-        self._batch = batch
-        self._start = 0
-        self._rows: list[list[float]] = []
-
-    def at(self, t: float) -> list[float]:
-        if t.__class__ is not int or t < 0:
-            return self._batch.values_at(t)
-        i = int(t) - self._start
-        if not 0 <= i < len(self._rows):
-            self._start, i = int(t), 0
-            self._rows = self._batch.values(self.WINDOW, self._start).T.tolist()
-        return self._rows[i]
 
 
 class _Writer:
@@ -230,6 +206,8 @@ class _Scheduler(LRScheduler):
     use_beta1: bool = False
     _lr_batch: Schedule | None = None
     _momentum_batch: Schedule | None = None
+    #: Whether one Rust call writes the rates (``_lr_batch`` is the whole rate).
+    _direct = False
 
     def _lr_schedules(self) -> list[Schedule]:
         raise NotImplementedError
@@ -254,15 +232,7 @@ class _Scheduler(LRScheduler):
         self._lr_batch = lr.stack(self._lr_schedules())
         momenta = self._momentum_schedules() if self.cycle_momentum else None
         self._momentum_batch = lr.stack(momenta) if momenta else None
-        self._tables()
-
-    def _tables(self) -> None:
-        """Fresh windows of precomputed values (after a build, a load or a jump back)."""
-        if self._lr_batch is None:  # rates computed in Python (callables)
-            return
-        self._lr_table = _StepTable(self._lr_batch)
-        if self._momentum_batch is not None:
-            self._momentum_table = _StepTable(self._momentum_batch)
+        self._direct = self._composable()
 
     def _initial_step(self) -> None:
         self._build()
@@ -276,7 +246,7 @@ class _Scheduler(LRScheduler):
         return writer
 
     def _lrs_at(self, t: float) -> list[float]:
-        return self._lr_table.at(t)
+        return self._rates().values_at(t)
 
     def _rates(self) -> Schedule:
         """The batch of per-group rate schedules (composable schedulers have one)."""
@@ -285,28 +255,30 @@ class _Scheduler(LRScheduler):
         return self._lr_batch
 
     def _write(self, t: float) -> None:
-        """Puts step ``t``'s values into the param groups: the whole per-step work, kept to
-        plain list and dict operations (``isinstance(x, Tensor)`` alone costs more than a
-        float assignment, so floats are recognised by their exact type first)."""
-        values = self._lrs_at(t)
+        """Puts step ``t``'s values into the param groups: one Rust call writes every float
+        entry; a Tensor learning rate is then filled in place here."""
         groups = self.optimizer.param_groups
-        for i, group in enumerate(groups):
-            if group["lr"].__class__ is float:
-                group["lr"] = values[i]
-            else:
-                self._writer(group, i, "lr", values[i])
-        # The table's row itself: it is not read again unless the clock goes back, and
-        # every jump back rebuilds the table.
+        if self._direct:
+            values, written = self._rates().assign(t, groups, "lr")
+            if not written:
+                for i, group in enumerate(groups):
+                    if group["lr"].__class__ is not float:
+                        self._writer(group, i, "lr", values[i])
+        else:  # rates computed in Python (callables, a custom scale_fn)
+            values = self._lrs_at(t)
+            for i, group in enumerate(groups):
+                if group["lr"].__class__ is float:
+                    group["lr"] = values[i]
+                else:
+                    self._writer(group, i, "lr", values[i])
         self._last_lr: list[float | Tensor] = values  # type: ignore[assignment]
-        if self._momentum_batch is None:
-            return
-        momenta = self._momentum_table.at(t)
-        if self.use_beta1:
-            for group, m in zip(groups, momenta):
-                group["betas"] = (m, *group["betas"][1:])
-        else:
-            for group, m in zip(groups, momenta):
-                group["momentum"] = m
+        if self._momentum_batch is not None:
+            momenta, written = self._momentum_batch.assign(
+                t, groups, "betas" if self.use_beta1 else "momentum"
+            )
+            if not written:
+                for group, m in zip(groups, momenta):
+                    _set_momentum(group, self.use_beta1, m)
 
     def step(self, epoch: int | None = None) -> None:
         """Advances one step (or, deprecated as in torch, jumps to ``epoch``)."""
@@ -322,7 +294,6 @@ class _Scheduler(LRScheduler):
             self.last_epoch += 1
         else:
             warnings.warn(_torch.EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-            self._tables()
             self.last_epoch = epoch
         self._write(self.last_epoch)
 
@@ -570,9 +541,9 @@ class LambdaLR(_Scheduler):
         schedules = [fn for fn in self.lr_lambdas if isinstance(fn, Schedule)]
         if len(schedules) == len(self.lr_lambdas):
             self._lr_batch = lr.stack([b * fn for b, fn in zip(self._bases(), schedules)])
-            self._tables()
         else:
             self._lr_batch = None
+        self._direct = self._lr_batch is not None
 
     def _composable(self) -> bool:
         return self._lr_batch is not None

@@ -9,6 +9,8 @@ use pyo3::prelude::*;
 
 #[pymodule(name = "_core")]
 mod core_module {
+    use pyo3::prelude::*;
+
     #[pymodule_export]
     use super::schedule::{build, from_json, parse, signature, PySchedule};
     #[pymodule_export]
@@ -18,6 +20,4 @@ mod core_module {
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("__version__", env!("CARGO_PKG_VERSION"))
     }
-
-    use pyo3::prelude::*;
 }

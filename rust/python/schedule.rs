@@ -8,7 +8,7 @@ use numpy::{AllowTypeChange, IntoPyArray, PyArrayDyn, PyArrayLikeDyn, PyArrayMet
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use super::convert::{number, to_arg};
 use crate::error::Error;
@@ -172,10 +172,44 @@ impl PySchedule {
     }
 
     /// The value of each schedule (one for a single schedule, B for a batch) at step `t`, as
-    /// a list of floats: the cheapest per-step call, used by the torch adapters.
+    /// a list of floats.
     fn values_at(&self, t: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
         let t = check_step(number(t)?)?;
         Ok(self.inner.items().iter().map(|s| s.value(t)).collect())
+    }
+
+    /// The per-step work of the torch adapters in one call: schedule i's value at step `t`
+    /// goes into `groups[i][key]` where that entry is a float (for `key="betas"`, into the
+    /// first element of the tuple). Returns the values and whether every entry was written;
+    /// entries of other types (a Tensor learning rate) are left to the caller.
+    fn assign(
+        &self,
+        t: &Bound<'_, PyAny>,
+        groups: &Bound<'_, PyList>,
+        key: &Bound<'_, PyString>,
+    ) -> PyResult<(Vec<f64>, bool)> {
+        let t = check_step(number(t)?)?;
+        let py = groups.py();
+        let betas = key.to_cow()? == "betas";
+        let mut all_written = true;
+        let mut values = Vec::with_capacity(self.inner.items().len());
+        for (schedule, group) in self.inner.items().iter().zip(groups.iter()) {
+            let value = schedule.value(t);
+            values.push(value);
+            let group = group.cast_into::<PyDict>()?;
+            let current = group.get_item(key)?;
+            match current {
+                Some(old) if betas => {
+                    let old = old.cast_into::<PyTuple>()?;
+                    let mut items = vec![PyFloat::new(py, value).into_any()];
+                    items.extend(old.iter().skip(1));
+                    group.set_item(key, PyTuple::new(py, items)?)?;
+                }
+                Some(old) if old.is_exact_instance_of::<PyFloat>() => group.set_item(key, value)?,
+                _ => all_written = false,
+            }
+        }
+        Ok((values, all_written))
     }
 
     /// The step from which the value holds for ever; None for an endless schedule.

@@ -1,13 +1,15 @@
 //! The search binding: a frozen `SearchSpace` built from typed parameter specs, sampled without
 //! the GIL into numpy columns that take over the Rust buffers (no copy).
 
-use numpy::IntoPyArray;
-use pyo3::exceptions::{PyMemoryError, PyTypeError};
+use numpy::{Element, IntoPyArray, PyArray1, PyArrayMethods, PyReadwriteArray1};
+use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::error::Error;
-use crate::search::{self, ChoiceValues, Column, Condition, Dist, Method, Param, Space};
+use crate::search::{
+    self, ChoiceValues, Column, ColumnMut, Condition, Dist, Kind, Method, Param, Space,
+};
 
 fn err(e: Error) -> PyErr {
     match e {
@@ -88,6 +90,26 @@ pub struct PySearchSpace {
     inner: Space,
 }
 
+/// An uninitialised numpy column of n values: numpy allocates (asking the kernel for huge
+/// pages on large arrays, and raising MemoryError when it cannot), the sampler writes every
+/// element once.
+fn empty<'py, T: Element>(py: Python<'py>, n: usize) -> PyResult<Bound<'py, PyArray1<T>>> {
+    let numpy = py.import("numpy")?;
+    numpy
+        .call_method1("empty", (n, T::get_dtype(py)))
+        .map_err(|e| {
+            if e.is_instance_of::<PyMemoryError>(py) {
+                err(Error::Memory {
+                    requested: format!("{n} rows"),
+                })
+            } else {
+                e
+            }
+        })?
+        .cast_into::<PyArray1<T>>()
+        .map_err(PyErr::from)
+}
+
 fn columns(py: Python<'_>, cols: Vec<Column>) -> Vec<Bound<'_, PyAny>> {
     cols.into_iter()
         .map(|c| match c {
@@ -130,10 +152,50 @@ impl PySearchSpace {
         start: u64,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let method = Method::parse(method).map_err(err)?;
-        let cols = py
-            .detach(|| search::sample(&self.inner, n, seed, method, start))
-            .map_err(err)?;
-        Ok(columns(py, cols))
+        search::check(&self.inner, n, method, start).map_err(err)?;
+        let rows = usize::try_from(n).map_err(|_| {
+            err(Error::Memory {
+                requested: format!("{n} rows"),
+            })
+        })?;
+        let kinds = search::kinds(&self.inner);
+        let mut floats: Vec<Bound<'py, PyArray1<f64>>> = Vec::new();
+        let mut ints: Vec<Bound<'py, PyArray1<i64>>> = Vec::new();
+        let mut arrays: Vec<Bound<'py, PyAny>> = Vec::with_capacity(kinds.len());
+        for k in &kinds {
+            if *k == Kind::Float {
+                let a = empty::<f64>(py, rows)?;
+                arrays.push(a.clone().into_any());
+                floats.push(a);
+            } else {
+                let a = empty::<i64>(py, rows)?;
+                arrays.push(a.clone().into_any());
+                ints.push(a);
+            }
+        }
+        {
+            let mut fw: Vec<PyReadwriteArray1<'py, f64>> =
+                floats.iter().map(|a| a.readwrite()).collect();
+            let mut iw: Vec<PyReadwriteArray1<'py, i64>> =
+                ints.iter().map(|a| a.readwrite()).collect();
+            let mut fs = fw.iter_mut();
+            let mut is = iw.iter_mut();
+            let mut cols: Vec<ColumnMut<'_>> = Vec::with_capacity(kinds.len());
+            for k in &kinds {
+                let col = if *k == Kind::Float {
+                    fs.next().map(|w| w.as_slice_mut().map(ColumnMut::Float))
+                } else {
+                    is.next().map(|w| w.as_slice_mut().map(ColumnMut::Int))
+                };
+                cols.push(
+                    col.expect("one array per column")
+                        .map_err(|e| PyValueError::new_err(e.to_string()))?,
+                );
+            }
+            py.detach(|| search::sample_into(&self.inner, seed, method, start, cols))
+                .map_err(err)?;
+        }
+        Ok(arrays)
     }
 
     /// Columns of the grid with k points per float axis.
@@ -151,17 +213,9 @@ impl PySearchSpace {
     /// Column kinds: 'float', 'int' or 'index', in parameter order.
     #[getter]
     fn kinds(&self) -> Vec<&'static str> {
-        (0..self.inner.len())
-            .map(|i| {
-                let d = &self.inner.params()[i].dist;
-                if d.index_column() {
-                    "index"
-                } else if d.int_column() && !self.inner.conditional(i) {
-                    "int"
-                } else {
-                    "float"
-                }
-            })
+        search::kinds(&self.inner)
+            .into_iter()
+            .map(Kind::name)
             .collect()
     }
 }

@@ -5,6 +5,8 @@
 
 use std::f64::consts::{FRAC_PI_2, PI};
 
+use crate::simd::vectorized;
+
 /// The parts of π/2 and π that `FRAC_PI_2` and `PI` round away, added back when reducing.
 const FRAC_PI_2_LO: f64 = 6.123_233_995_736_766e-17;
 const PI_LO: f64 = 1.224_646_799_147_353_2e-16;
@@ -71,40 +73,23 @@ pub(crate) fn cos_step(t: f64, steps: f64) -> f64 {
     ca * cb - sa * sb
 }
 
-/// Runs `f` compiled for AVX2 where the CPU has it (checked at run time, so the wheel runs on
-/// any x86-64), portably elsewhere. Both builds perform the same IEEE operations without FMA
-/// contraction, so the bits never differ.
-#[inline(always)]
-fn vectorized<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        #[allow(unsafe_code)]
-        return unsafe { with_avx2(f) };
-    }
-    f()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}
-
 /// Writes `f(t)` for `t = start, start + 1, …`. Each step is formed in f64 as a base plus a
 /// 32-bit index, which converts in one vector instruction; both are exact below 2**53, so
 /// `t` equals `(start + i) as f64`.
 #[inline(always)]
 pub(crate) fn for_steps(start: u64, out: &mut [f64], f: impl Fn(f64) -> f64) {
     const SPAN: usize = 1 << 30;
-    vectorized(|| {
-        for (c, chunk) in out.chunks_mut(SPAN).enumerate() {
-            let base = (start + (c * SPAN) as u64) as f64;
-            for (j, slot) in chunk.iter_mut().enumerate() {
-                *slot = f(base + (j as i32) as f64);
+    vectorized(
+        #[inline(always)]
+        || {
+            for (c, chunk) in out.chunks_mut(SPAN).enumerate() {
+                let base = (start + (c * SPAN) as u64) as f64;
+                for (j, slot) in chunk.iter_mut().enumerate() {
+                    *slot = f(base + (j as i32) as f64);
+                }
             }
-        }
-    });
+        },
+    );
 }
 
 /// `start + (end − start) · min(t, steps) / steps`.
@@ -137,11 +122,14 @@ pub(crate) fn fill_cosine(start: u64, out: &mut [f64], from: f64, end: f64, step
     let offsets = BLOCK.min(steps) as usize;
     let mut cos_b = [0.0; BLOCK as usize];
     let mut sin_b = [0.0; BLOCK as usize];
-    vectorized(|| {
-        for j in 0..offsets {
-            (cos_b[j], sin_b[j]) = angle(j as f64, steps_f);
-        }
-    });
+    vectorized(
+        #[inline(always)]
+        || {
+            for j in 0..offsets {
+                (cos_b[j], sin_b[j]) = angle(j as f64, steps_f);
+            }
+        },
+    );
     let (mut t, mut done) = (start, 0);
     while done < out.len() {
         let q = t - t % BLOCK;
@@ -150,11 +138,14 @@ pub(crate) fn fill_cosine(start: u64, out: &mut [f64], from: f64, end: f64, step
         let (ca, sa) = angle(q as f64, steps_f);
         let (cb, sb) = (&cos_b[j0..j0 + len], &sin_b[j0..j0 + len]);
         let slots = &mut out[done..done + len];
-        vectorized(|| {
-            for ((slot, &c), &s) in slots.iter_mut().zip(cb).zip(sb) {
-                *slot = end + (from - end) * (1.0 + (ca * c - sa * s)) / 2.0;
-            }
-        });
+        vectorized(
+            #[inline(always)]
+            || {
+                for ((slot, &c), &s) in slots.iter_mut().zip(cb).zip(sb) {
+                    *slot = end + (from - end) * (1.0 + (ca * c - sa * s)) / 2.0;
+                }
+            },
+        );
         done += len;
         t += len as u64;
     }

@@ -327,6 +327,53 @@ pub(crate) enum Out {
     I(i64),
 }
 
+impl Out {
+    /// As a float column holds it.
+    #[inline(always)]
+    pub(crate) fn float(self) -> f64 {
+        match self {
+            Out::F(f) => f,
+            Out::I(i) => i as f64,
+        }
+    }
+
+    /// As an integer column holds it.
+    #[inline(always)]
+    pub(crate) fn int(self) -> i64 {
+        match self {
+            Out::I(i) => i,
+            Out::F(f) => f as i64,
+        }
+    }
+}
+
+// The formulas of the mappers, shared by the per-value methods below and the column kernels
+// of `sample`.
+
+/// Uniform: lo + u·(hi − lo), never above hi.
+#[inline(always)]
+pub(crate) fn uniform_at(lo: f64, width: f64, hi: f64, u: f64) -> f64 {
+    (lo + u * width).min(hi)
+}
+
+/// Log scales: the exponent a + u·(b − a) of the value at u.
+#[inline(always)]
+pub(crate) fn log_arg(a: f64, b: f64, u: f64) -> f64 {
+    a + u * (b - a)
+}
+
+/// Log-integers: e^(log_arg) rounded half up, within [lo, hi].
+#[inline(always)]
+pub(crate) fn log_int(x: f64, lo: i64, hi: i64) -> i64 {
+    ((x + 0.5).floor() as i64).clamp(lo, hi)
+}
+
+/// Integer levels: the value of level i.
+#[inline(always)]
+pub(crate) fn int_level(lo: i64, step: i64, i: u64) -> i64 {
+    lo + i as i64 * step
+}
+
 impl Mapper {
     pub(crate) fn new(dist: &Dist) -> Mapper {
         match dist {
@@ -440,7 +487,7 @@ impl Mapper {
                 (Out::F(v), i as i64)
             }
             &Mapper::IntLevels { lo, step, .. } => {
-                let v = lo + i as i64 * step;
+                let v = int_level(lo, step, i);
                 (Out::I(v), v)
             }
             Mapper::Choice { values, .. } => (choice_out(values, i), i as i64),
@@ -452,11 +499,12 @@ impl Mapper {
     #[inline(always)]
     pub(crate) fn at_unit(&self, u: f64) -> (Out, i64) {
         match self {
-            &Mapper::Uniform { lo, width, hi } => (Out::F((lo + u * width).min(hi)), 0),
-            &Mapper::LogUniform { a, b, lo, hi } => (Out::F(exp(a + u * (b - a)).clamp(lo, hi)), 0),
+            &Mapper::Uniform { lo, width, hi } => (Out::F(uniform_at(lo, width, hi, u)), 0),
+            &Mapper::LogUniform { a, b, lo, hi } => {
+                (Out::F(exp(log_arg(a, b, u)).clamp(lo, hi)), 0)
+            }
             &Mapper::LogInt { a, b, lo, hi } => {
-                let x = exp(a + u * (b - a));
-                let v = ((x + 0.5).floor() as i64).clamp(lo, hi);
+                let v = log_int(exp(log_arg(a, b, u)), lo, hi);
                 (Out::I(v), v)
             }
             Mapper::Weighted { cum, last, values } => {

@@ -29,6 +29,7 @@ impl LhsDim {
     }
 
     /// Rows `start`, `start + 1`, … : stratum·width plus a uniform offset inside the stratum.
+    #[inline(always)]
     pub(crate) fn fill(&self, start: u64, out: &mut [u64]) {
         for (i, o) in out.iter_mut().enumerate() {
             let row = start + i as u64;

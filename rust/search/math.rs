@@ -17,13 +17,73 @@ fn with_high(x: f64, hi: u32) -> f64 {
     f64::from_bits((u64::from(hi) << 32) | (x.to_bits() & 0xffff_ffff))
 }
 
-/// e^x (fdlibm `__ieee754_exp`).
+/// ln 2 split in two: LN2_HI has its low 32 bits zero, so k·LN2_HI is exact for |k| < 2^20.
+const LN2_HI: f64 = 6.93147180369123816490e-01;
+const LN2_LO: f64 = 1.90821492927058770002e-10;
+
+/// e^x (fdlibm `__ieee754_exp`): the branch-free [`exp_reduced`] scaled by 2^k where the
+/// result is a normal number, fdlibm's special cases elsewhere.
 pub fn exp(x: f64) -> f64 {
-    const HALF: [f64; 2] = [0.5, -0.5];
     const O_THRESHOLD: f64 = 7.09782712893383973096e+02;
     const U_THRESHOLD: f64 = -7.45133219101941108420e+02;
-    const LN2_HI: [f64; 2] = [6.93147180369123816490e-01, -6.93147180369123816490e-01];
-    const LN2_LO: [f64; 2] = [1.90821492927058770002e-10, -1.90821492927058770002e-10];
+    if exp_is_plain(x) {
+        return exp_plain(x);
+    }
+    if x.is_nan() {
+        return x + x;
+    }
+    if x.abs() < TINY {
+        return 1.0 + x;
+    }
+    if x > O_THRESHOLD {
+        return f64::INFINITY;
+    }
+    if x < U_THRESHOLD {
+        return 0.0;
+    }
+    let (y, t) = exp_reduced(x);
+    let k = t as i32;
+    if k == 1024 {
+        y * 2.0 * f64::from_bits(0x7fe0_0000_0000_0000)
+    } else if k >= -1021 {
+        y * pow2(t)
+    } else {
+        y * f64::from_bits(((0x3ff + k as i64 + 1000) as u64) << 52)
+            * f64::from_bits(0x0170_0000_0000_0000)
+    }
+}
+
+/// Below this magnitude fdlibm returns 1 + x.
+const TINY: f64 = 3.725_290_298_461_914e-9; // 2^-28
+
+/// Where [`exp_plain`] is [`exp`]: 2^-28 ≤ |x| < 707 (so 2^k stays a normal number).
+#[inline(always)]
+fn exp_is_plain(x: f64) -> bool {
+    let a = x.abs();
+    (TINY..707.0).contains(&a)
+}
+
+/// 2^k for an integral k (given as an f64) in the normal exponent range: the exponent field
+/// read off the low bits of k + 1023 + 1.5·2^52 (float → int conversions do not vectorize).
+#[inline(always)]
+fn pow2(k: f64) -> f64 {
+    const SHIFTER: f64 = 6_755_399_441_055_744.0; // 1.5·2^52
+    f64::from_bits((k + (SHIFTER + 1023.0)).to_bits() << 52)
+}
+
+/// [`exp`] on its plain range (see [`exp_is_plain`]): branch-free, so loops over it vectorize.
+#[inline(always)]
+fn exp_plain(x: f64) -> f64 {
+    let (y, t) = exp_reduced(x);
+    y * pow2(t)
+}
+
+/// fdlibm's argument reduction and polynomial for |x| ≥ 2^-28: (y, k) with e^x = y·2^k, k an
+/// integral f64. The branches of fdlibm are selects here: |x| ≤ ½ln2 takes k = 0 (then hi = x,
+/// lo = 0 and the formula below is fdlibm's k = 0 formula, bit for bit), |x| < 1.5·ln2 takes
+/// k = ±1, larger |x| the truncation of x/ln2 ± ½.
+#[inline(always)]
+fn exp_reduced(x: f64) -> (f64, f64) {
     const INV_LN2: f64 = 1.44269504088896338700e+00;
     const P1: f64 = 1.66666666666666019037e-01;
     const P2: f64 = -2.77777777770155933842e-03;
@@ -31,65 +91,37 @@ pub fn exp(x: f64) -> f64 {
     const P4: f64 = -1.65339022054652515390e-06;
     const P5: f64 = 4.13813679705723846039e-08;
 
-    let hx_full = high(x);
-    let xsb = ((hx_full >> 31) & 1) as usize;
-    let hx = (hx_full & 0x7fff_ffff) as u32;
-    if hx >= 0x4086_2E42 {
-        if hx >= 0x7ff0_0000 {
-            if x.is_nan() {
-                return x + x;
-            }
-            return if xsb == 0 { x } else { 0.0 };
-        }
-        if x > O_THRESHOLD {
-            return f64::INFINITY;
-        }
-        if x < U_THRESHOLD {
-            return 0.0;
-        }
-    }
-    let mut x = x;
-    let (mut hi, mut lo, k): (f64, f64, i32) = (0.0, 0.0, 0);
-    let k = if hx > 0x3fd6_2e42 {
-        let k = if hx < 0x3FF0_A2B2 {
-            hi = x - LN2_HI[xsb];
-            lo = LN2_LO[xsb];
-            1 - 2 * xsb as i32
-        } else {
-            let k = (INV_LN2 * x + HALF[xsb]) as i32;
-            let t = f64::from(k);
-            hi = x - t * LN2_HI[0];
-            lo = t * LN2_LO[0];
-            k
-        };
-        x = hi - lo;
-        k
-    } else if hx < 0x3e30_0000 {
-        return 1.0 + x;
+    let hx = (high(x) & 0x7fff_ffff) as u32;
+    let t = if hx <= 0x3fd6_2e42 {
+        0.0
+    } else if hx < 0x3ff0_a2b2 {
+        1.0f64.copysign(x)
     } else {
-        k
+        (INV_LN2 * x + 0.5f64.copysign(x)).trunc()
     };
-    let t = x * x;
-    let c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
-    if k == 0 {
-        return 1.0 - ((x * c) / (c - 2.0) - x);
-    }
-    let y = 1.0 - ((lo - (x * c) / (2.0 - c)) - hi);
-    if k >= -1021 {
-        if k == 1024 {
-            return y * 2.0 * f64::from_bits(0x7fe0_0000_0000_0000);
+    let hi = x - t * LN2_HI;
+    let lo = t * LN2_LO;
+    let r = hi - lo;
+    let rr = r * r;
+    let c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
+    (1.0 - ((lo - (r * c) / (2.0 - c)) - hi), t)
+}
+
+/// [`exp`] of every element, in place and bit for bit: blocks that lie in the plain range
+/// (all of them, for log-scale parameters of sane bounds) take the vectorizing formula.
+#[inline(always)]
+pub fn exp_in_place(v: &mut [f64]) {
+    for block in v.chunks_mut(16) {
+        if block.iter().fold(true, |all, &x| all & exp_is_plain(x)) {
+            block.iter_mut().for_each(|x| *x = exp_plain(*x));
+        } else {
+            block.iter_mut().for_each(|x| *x = exp(*x));
         }
-        y * f64::from_bits(((0x3ff + k as i64) as u64) << 52)
-    } else {
-        y * f64::from_bits(((0x3ff + k as i64 + 1000) as u64) << 52)
-            * f64::from_bits(0x0170_0000_0000_0000)
     }
 }
 
 /// ln x (fdlibm `__ieee754_log`).
 pub fn ln(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.93147180369123816490e-01;
-    const LN2_LO: f64 = 1.90821492927058770002e-10;
     const TWO54: f64 = 1.80143985094819840000e+16;
     const LG1: f64 = 6.666666666666735130e-01;
     const LG2: f64 = 3.999999999940941908e-01;
@@ -281,6 +313,131 @@ mod tests {
         assert_eq!(exp(0.0), 1.0);
         assert_eq!(exp(1000.0), f64::INFINITY);
         assert_eq!(exp(-1000.0), 0.0);
+    }
+
+    /// The straight port of fdlibm's `__ieee754_exp` that `exp` restructured: the bits must
+    /// not move (they are part of the search streams).
+    fn fdlibm_exp(x: f64) -> f64 {
+        const HALF: [f64; 2] = [0.5, -0.5];
+        const O_THRESHOLD: f64 = 7.09782712893383973096e+02;
+        const U_THRESHOLD: f64 = -7.45133219101941108420e+02;
+        const LN2_HI: [f64; 2] = [6.93147180369123816490e-01, -6.93147180369123816490e-01];
+        const LN2_LO: [f64; 2] = [1.90821492927058770002e-10, -1.90821492927058770002e-10];
+        const INV_LN2: f64 = 1.44269504088896338700e+00;
+        const P1: f64 = 1.66666666666666019037e-01;
+        const P2: f64 = -2.77777777770155933842e-03;
+        const P3: f64 = 6.61375632143793436117e-05;
+        const P4: f64 = -1.65339022054652515390e-06;
+        const P5: f64 = 4.13813679705723846039e-08;
+
+        let hx_full = high(x);
+        let xsb = ((hx_full >> 31) & 1) as usize;
+        let hx = (hx_full & 0x7fff_ffff) as u32;
+        if hx >= 0x4086_2E42 {
+            if hx >= 0x7ff0_0000 {
+                if x.is_nan() {
+                    return x + x;
+                }
+                return if xsb == 0 { x } else { 0.0 };
+            }
+            if x > O_THRESHOLD {
+                return f64::INFINITY;
+            }
+            if x < U_THRESHOLD {
+                return 0.0;
+            }
+        }
+        let mut x = x;
+        let (mut hi, mut lo, k): (f64, f64, i32) = (0.0, 0.0, 0);
+        let k = if hx > 0x3fd6_2e42 {
+            let k = if hx < 0x3FF0_A2B2 {
+                hi = x - LN2_HI[xsb];
+                lo = LN2_LO[xsb];
+                1 - 2 * xsb as i32
+            } else {
+                let k = (INV_LN2 * x + HALF[xsb]) as i32;
+                let t = f64::from(k);
+                hi = x - t * LN2_HI[0];
+                lo = t * LN2_LO[0];
+                k
+            };
+            x = hi - lo;
+            k
+        } else if hx < 0x3e30_0000 {
+            return 1.0 + x;
+        } else {
+            k
+        };
+        let t = x * x;
+        let c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+        if k == 0 {
+            return 1.0 - ((x * c) / (c - 2.0) - x);
+        }
+        let y = 1.0 - ((lo - (x * c) / (2.0 - c)) - hi);
+        if k >= -1021 {
+            if k == 1024 {
+                return y * 2.0 * f64::from_bits(0x7fe0_0000_0000_0000);
+            }
+            y * f64::from_bits(((0x3ff + k as i64) as u64) << 52)
+        } else {
+            y * f64::from_bits(((0x3ff + k as i64 + 1000) as u64) << 52)
+                * f64::from_bits(0x0170_0000_0000_0000)
+        }
+    }
+
+    #[test]
+    fn exp_is_bit_identical_to_the_fdlibm_port() {
+        let same = |x: f64| {
+            let want = fdlibm_exp(x);
+            let mut v = [x; 17];
+            exp_in_place(&mut v);
+            assert!(
+                exp(x).to_bits() == want.to_bits() || (want.is_nan() && exp(x).is_nan()),
+                "exp({x:e}) = {:e}, fdlibm {want:e}",
+                exp(x)
+            );
+            assert!(v.iter().all(|y| y.to_bits() == exp(x).to_bits()) || want.is_nan());
+        };
+        // Every branch boundary of fdlibm, a few ulps either side.
+        let edges = [
+            0.0,
+            3.725_290_298_461_914e-9,
+            0.5 * std::f64::consts::LN_2,
+            f64::from_bits(0x3fd6_2e42_ffff_ffff),
+            f64::from_bits(0x3fd6_2e43_0000_0000),
+            1.5 * std::f64::consts::LN_2,
+            f64::from_bits(0x3ff0_a2b2_0000_0000),
+            707.0,
+            709.0895,
+            709.782712893384,
+            745.1332191019411,
+            1000.0,
+            f64::INFINITY,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+        ];
+        for e in edges {
+            for s in [1.0, -1.0] {
+                let b = (s * e).to_bits();
+                for d in 0..40u64 {
+                    same(f64::from_bits(b.wrapping_add(d)));
+                    same(f64::from_bits(b.wrapping_sub(d)));
+                }
+            }
+        }
+        same(f64::NAN);
+        // A dense sweep and a random one over the whole range.
+        let mut x = -750.0;
+        while x < 750.0 {
+            same(x);
+            x += 0.000_731;
+        }
+        for i in 0..300_000u64 {
+            let u = (crate::search::rng::at(99, i) >> 11) as f64 / (1u64 << 53) as f64;
+            same(-760.0 + 1520.0 * u);
+            same((u - 0.5) * 4.0);
+            same(f64::from_bits(crate::search::rng::at(98, i)));
+        }
     }
 
     #[test]

@@ -4,14 +4,15 @@
 
 use rayon::prelude::*;
 
-use super::dist::{ChoiceValues, Mapper, Out};
+use super::dist::{int_level, log_arg, log_int, uniform_at, ChoiceValues, Mapper};
 use super::halton::{primes, HaltonDim};
 use super::lhs::LhsDim;
-use super::math::exp;
+use super::math::exp_in_place;
 use super::rng::{at, bounded, key, level, unit, Purpose};
 use super::sobol::{SobolDim, MAX_DIMS};
 use super::space::Space;
 use crate::error::{Error, Result};
+use crate::simd::vectorized;
 
 /// Rows are numbered below 2^48 (`start + n`).
 pub const MAX_ROWS: u64 = 1 << 48;
@@ -80,17 +81,75 @@ impl Column {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The column as rows to fill.
+    pub fn as_mut(&mut self) -> ColumnMut<'_> {
+        match self {
+            Column::Float(v) => ColumnMut::Float(v),
+            Column::Int(v) | Column::Index(v) => ColumnMut::Int(v),
+        }
+    }
+}
+
+/// Rows of a column to fill: floats, or integers (values, or option indices for an
+/// [`Kind::Index`] column).
+#[derive(Debug)]
+pub enum ColumnMut<'a> {
+    Float(&'a mut [f64]),
+    Int(&'a mut [i64]),
+}
+
+impl<'a> ColumnMut<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnMut::Float(s) => s.len(),
+            ColumnMut::Int(s) => s.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first `mid` rows and the rest.
+    fn split_at(self, mid: usize) -> (ColumnMut<'a>, ColumnMut<'a>) {
+        match self {
+            ColumnMut::Float(s) => {
+                let (a, b) = s.split_at_mut(mid);
+                (ColumnMut::Float(a), ColumnMut::Float(b))
+            }
+            ColumnMut::Int(s) => {
+                let (a, b) = s.split_at_mut(mid);
+                (ColumnMut::Int(a), ColumnMut::Int(b))
+            }
+        }
+    }
 }
 
 /// Output column kinds of a space, in parameter order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub enum Kind {
+    /// float64 (NaN where inactive).
     Float,
+    /// int64 values of an always-active integer parameter or numeric-integer choice.
     Int,
+    /// int64 option indices of a choice with non-numeric options (−1 where inactive).
     Index,
 }
 
-pub(crate) fn kinds(space: &Space) -> Vec<Kind> {
+impl Kind {
+    /// The name the Python layer uses: `"float"`, `"int"` or `"index"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Float => "float",
+            Kind::Int => "int",
+            Kind::Index => "index",
+        }
+    }
+}
+
+/// Output column kinds of a space, in parameter order.
+pub fn kinds(space: &Space) -> Vec<Kind> {
     space
         .params
         .iter()
@@ -119,11 +178,6 @@ pub(crate) fn alloc<T: Clone + Default>(n: usize) -> Result<Vec<T>> {
     Ok(vec![T::default(); n])
 }
 
-enum Slice<'a> {
-    F(&'a mut [f64]),
-    I(&'a mut [i64]),
-}
-
 /// Where a parameter's coordinates come from.
 enum Source {
     Random { key: u64 },
@@ -133,6 +187,7 @@ enum Source {
 }
 
 impl Source {
+    #[inline(always)]
     fn fill(&self, start: u64, out: &mut [u64]) {
         match self {
             Source::Random { key } => {
@@ -147,8 +202,8 @@ impl Source {
     }
 }
 
-/// Rows `start … start + n − 1` of the stream (space, seed, method), one column per parameter.
-pub fn sample(space: &Space, n: u64, seed: u64, method: Method, start: u64) -> Result<Vec<Column>> {
+/// Checks the arguments of a draw of rows `start … start + n − 1`.
+pub fn check(space: &Space, n: u64, method: Method, start: u64) -> Result<()> {
     let func = "Space.sample";
     if method == Method::Lhs && start != 0 {
         return Err(Error::value(
@@ -186,18 +241,57 @@ pub fn sample(space: &Space, n: u64, seed: u64, method: Method, start: u64) -> R
             format!("{d} parameters"),
         ));
     }
+    Ok(())
+}
+
+/// Rows `start … start + n − 1` of the stream (space, seed, method), one column per parameter.
+pub fn sample(space: &Space, n: u64, seed: u64, method: Method, start: u64) -> Result<Vec<Column>> {
+    check(space, n, method, start)?;
     let rows = usize::try_from(n).map_err(|_| Error::Memory {
         requested: format!("{n} rows"),
     })?;
+    let mut cols = kinds(space)
+        .into_iter()
+        .map(|k| {
+            Ok(match k {
+                Kind::Float => Column::Float(alloc(rows)?),
+                Kind::Int => Column::Int(alloc(rows)?),
+                Kind::Index => Column::Index(alloc(rows)?),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    sample_into(
+        space,
+        seed,
+        method,
+        start,
+        cols.iter_mut().map(Column::as_mut).collect(),
+    )?;
+    Ok(cols)
+}
+
+/// [`sample`] into columns the caller allocated: one per parameter, of the [`kinds`] of the
+/// space (float or int), all of the same length n. Every element is written.
+pub fn sample_into(
+    space: &Space,
+    seed: u64,
+    method: Method,
+    start: u64,
+    cols: Vec<ColumnMut<'_>>,
+) -> Result<()> {
+    let rows = cols.first().map_or(0, ColumnMut::len);
+    check(space, rows as u64, method, start)?;
     let kinds = kinds(space);
-    let mut floats: Vec<Vec<f64>> = Vec::new();
-    let mut ints: Vec<Vec<i64>> = Vec::new();
-    for k in &kinds {
-        match k {
-            Kind::Float => floats.push(alloc(rows)?),
-            Kind::Int | Kind::Index => ints.push(alloc(rows)?),
-        }
+    assert_eq!(cols.len(), kinds.len(), "one column per parameter");
+    for (c, k) in cols.iter().zip(&kinds) {
+        assert_eq!(c.len(), rows, "columns of one length");
+        assert_eq!(
+            matches!(c, ColumnMut::Float(_)),
+            *k == Kind::Float,
+            "columns of the space's kinds"
+        );
     }
+    let d = space.len();
     let sources: Vec<Source> = {
         let make = |i: usize, p: u64| match method {
             Method::Random => Source::Random {
@@ -214,183 +308,211 @@ pub fn sample(space: &Space, n: u64, seed: u64, method: Method, start: u64) -> R
         };
         (0..d).into_par_iter().map(|i| make(i, ps[i])).collect()
     };
-    let mappers: Vec<Mapper> = space.params.iter().map(|p| Mapper::new(&p.dist)).collect();
+    let chunks = Chunks {
+        space,
+        seed,
+        random: method == Method::Random,
+        sources,
+        mappers: space.params.iter().map(|p| Mapper::new(&p.dist)).collect(),
+        kinds,
+    };
 
     // Chunk c of every column, in parameter order.
-    let mut jobs: Vec<Vec<Slice<'_>>> = (0..rows.div_ceil(CHUNK))
+    let mut jobs: Vec<Vec<ColumnMut<'_>>> = (0..rows.div_ceil(CHUNK))
         .map(|_| Vec::with_capacity(d))
         .collect();
-    {
-        let mut fl = floats.iter_mut();
-        let mut it = ints.iter_mut();
-        for k in &kinds {
-            match k {
-                Kind::Float => {
-                    let col = fl.next().expect("one float column per float kind");
-                    for (job, s) in jobs.iter_mut().zip(col.chunks_mut(CHUNK)) {
-                        job.push(Slice::F(s));
-                    }
-                }
-                Kind::Int | Kind::Index => {
-                    let col = it.next().expect("one int column per int kind");
-                    for (job, s) in jobs.iter_mut().zip(col.chunks_mut(CHUNK)) {
-                        job.push(Slice::I(s));
-                    }
-                }
-            }
+    for col in cols {
+        let mut rest = col;
+        for job in &mut jobs {
+            let mid = CHUNK.min(rest.len());
+            let (head, tail) = rest.split_at(mid);
+            job.push(head);
+            rest = tail;
         }
     }
     jobs.into_par_iter().enumerate().for_each(|(c, mut job)| {
         let first = start + (c * CHUNK) as u64;
-        fill_chunk(
-            space, method, seed, &sources, &mappers, &kinds, first, &mut job,
+        // The whole chunk is inlined into the AVX2 build (closures are separate functions
+        // otherwise, compiled for the baseline CPU).
+        vectorized(
+            #[inline(always)]
+            || chunks.fill(first, &mut job),
         );
     });
-
-    let mut fl = floats.into_iter();
-    let mut it = ints.into_iter();
-    Ok(kinds
-        .iter()
-        .map(|k| match k {
-            Kind::Float => Column::Float(fl.next().unwrap_or_default()),
-            Kind::Int => Column::Int(it.next().unwrap_or_default()),
-            Kind::Index => Column::Index(it.next().unwrap_or_default()),
-        })
-        .collect())
+    Ok(())
 }
 
-#[inline(always)]
-fn fill<T>(out: &mut [T], xs: &[u64], f: impl Fn(usize, u64) -> T) {
-    for (r, (o, &x)) in out.iter_mut().zip(xs).enumerate() {
-        *o = f(r, x);
+/// What every chunk of a draw shares.
+struct Chunks<'s> {
+    space: &'s Space,
+    seed: u64,
+    random: bool,
+    sources: Vec<Source>,
+    mappers: Vec<Mapper>,
+    kinds: Vec<Kind>,
+}
+
+impl Chunks<'_> {
+    /// Rows `first …` of every column (`job`, in parameter order), parents before children.
+    #[inline(always)]
+    fn fill(&self, first: u64, job: &mut [ColumnMut<'_>]) {
+        let space = self.space;
+        let len = job.first().map_or(0, ColumnMut::len);
+        let d = space.len();
+        let mut xs = vec![0u64; len];
+        let mut levels: Vec<Vec<i64>> = vec![Vec::new(); d];
+        let mut active: Vec<Option<Vec<bool>>> = vec![None; d];
+        for &p in &space.order {
+            let m = &self.mappers[p];
+            self.sources[p].fill(first, &mut xs);
+            match m.levels() {
+                Some(k) => {
+                    if self.random {
+                        self.bounded_levels(p, first, k, &mut xs);
+                    } else {
+                        xs.iter_mut().for_each(|x| *x = level(*x, k));
+                    }
+                    if space.is_parent[p] {
+                        levels[p] = xs.iter().map(|&i| m.at_level(i).1).collect();
+                    }
+                    write_levels(m, &xs, &mut job[p]);
+                }
+                None => {
+                    if space.is_parent[p] {
+                        levels[p] = xs.iter().map(|&x| m.at_unit(unit(x)).1).collect();
+                    }
+                    write_units(m, &xs, &mut job[p]);
+                }
+            }
+            if !space.conds[p].is_empty() {
+                let act: Vec<bool> = (0..len)
+                    .map(|r| {
+                        space.conds[p].iter().all(|(j, allowed)| {
+                            active[*j].as_ref().is_none_or(|a| a[r])
+                                && allowed.contains(&levels[*j][r])
+                        })
+                    })
+                    .collect();
+                match &mut job[p] {
+                    ColumnMut::Float(col) => col
+                        .iter_mut()
+                        .zip(&act)
+                        .filter(|(_, on)| !**on)
+                        .for_each(|(o, _)| *o = f64::NAN),
+                    ColumnMut::Int(col) if self.kinds[p] == Kind::Index => col
+                        .iter_mut()
+                        .zip(&act)
+                        .filter(|(_, on)| !**on)
+                        .for_each(|(o, _)| *o = -1),
+                    ColumnMut::Int(_) => {}
+                }
+                active[p] = Some(act);
+            }
+        }
+    }
+
+    /// Each row's draw replaced by Lemire's exact bounded level in `0..k`. A first draw is
+    /// accepted unless its low product word is below k (probability below k / 2^64 a row);
+    /// only a chunk with such a row draws again and takes the exact rule, whose redraws come
+    /// from the streams keyed (seed, dimension, attempt).
+    #[inline(always)]
+    fn bounded_levels(&self, p: usize, first: u64, k: u64, xs: &mut [u64]) {
+        let mut doubtful = false;
+        for x in xs.iter_mut() {
+            doubtful |= x.wrapping_mul(k) < k;
+            *x = level(*x, k);
+        }
+        if doubtful {
+            self.sources[p].fill(first, xs);
+            for (r, x) in xs.iter_mut().enumerate() {
+                let draw = *x;
+                *x = bounded(k, |a| {
+                    if a == 0 {
+                        draw
+                    } else {
+                        at(
+                            key(self.seed, Purpose::Random, p as u64, a),
+                            first + r as u64,
+                        )
+                    }
+                });
+            }
+        }
     }
 }
 
-/// Fills `out` with level `i` of each row mapped through `$val`: Lemire's exact bounded integer
-/// for `random`, equal-width bins for the quasi-random methods.
-macro_rules! by_level {
-    ($out:expr, $xs:expr, $k:expr, $redraw:expr, $val:expr) => {{
-        let k = $k;
-        let val = $val;
-        match $redraw {
-            Some(redraw) => fill($out, $xs, |r, x| {
-                val(bounded(k, |a| if a == 0 { x } else { redraw(a, r) }))
-            }),
-            None => fill($out, $xs, |_, x| val(level(x, k))),
-        }
-    }};
+/// `out[r] = f(xs[r])`: the loop every column kernel is, free of branches where `f` is.
+#[inline(always)]
+fn fill<T>(out: &mut [T], xs: &[u64], f: impl Fn(u64) -> T) {
+    for (o, &x) in out.iter_mut().zip(xs) {
+        *o = f(x);
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn fill_chunk(
-    space: &Space,
-    method: Method,
-    seed: u64,
-    sources: &[Source],
-    mappers: &[Mapper],
-    kinds: &[Kind],
-    first: u64,
-    job: &mut [Slice<'_>],
-) {
-    let len = match &job[0] {
-        Slice::F(s) => s.len(),
-        Slice::I(s) => s.len(),
-    };
-    let d = space.len();
-    let mut xs = vec![0u64; len];
-    let mut levels: Vec<Vec<i64>> = vec![Vec::new(); d];
-    let mut active: Vec<Option<Vec<bool>>> = vec![None; d];
-    for &p in &space.order {
-        sources[p].fill(first, &mut xs);
-        let m = &mappers[p];
-        let random = method == Method::Random && m.levels().is_some();
-        let redraw_fn =
-            |a: u64, r: usize| at(key(seed, Purpose::Random, p as u64, a), first + r as u64);
-        let redraw = random.then_some(&redraw_fn);
-        // The generic path: any mapper, any column (used for the rarer distributions and for levels).
-        let value = |r: usize, x: u64| -> (Out, i64) {
-            match m.levels() {
-                Some(k) => m.at_level(match redraw {
-                    Some(f) => bounded(k, |a| if a == 0 { x } else { f(a, r) }),
-                    None => level(x, k),
-                }),
-                None => m.at_unit(unit(x)),
-            }
-        };
-        let as_f = |o: Out| match o {
-            Out::F(f) => f,
-            Out::I(i) => i as f64,
-        };
-        let as_i = |o: Out| match o {
-            Out::I(i) => i,
-            Out::F(f) => f as i64,
-        };
-        match (m, &mut job[p]) {
-            (&Mapper::Uniform { lo, width, hi }, Slice::F(col)) => {
-                fill(col, &xs, |_, x| (lo + unit(x) * width).min(hi))
-            }
-            (&Mapper::LogUniform { a, b, lo, hi }, Slice::F(col)) => {
-                fill(col, &xs, |_, x| exp(a + unit(x) * (b - a)).clamp(lo, hi))
-            }
-            (&Mapper::IntLevels { k, lo, step }, Slice::I(col)) => {
-                by_level!(col, &xs, k, redraw, |i: u64| lo + i as i64 * step)
-            }
-            (&Mapper::IntLevels { k, lo, step }, Slice::F(col)) => {
-                by_level!(col, &xs, k, redraw, |i: u64| (lo + i as i64 * step) as f64)
-            }
-            (
-                Mapper::Choice {
-                    k,
-                    values: ChoiceValues::Ints(v),
-                },
-                Slice::I(col),
-            ) => {
-                by_level!(col, &xs, *k, redraw, |i: u64| v[i as usize])
-            }
-            (
-                Mapper::Choice {
-                    k,
-                    values: ChoiceValues::Other,
-                },
-                Slice::I(col),
-            ) => by_level!(col, &xs, *k, redraw, |i: u64| i as i64),
-            (
-                Mapper::Choice {
-                    k,
-                    values: ChoiceValues::Floats(v),
-                },
-                Slice::F(col),
-            ) => {
-                by_level!(col, &xs, *k, redraw, |i: u64| v[i as usize])
-            }
-            (_, Slice::F(col)) => fill(col, &xs, |r, x| as_f(value(r, x).0)),
-            (_, Slice::I(col)) => fill(col, &xs, |r, x| as_i(value(r, x).0)),
+/// `post(exp(arg(x)))` for each coordinate, the exp taken on blocks in place (vectorized,
+/// bit for bit the scalar [`super::math::exp`]).
+#[inline(always)]
+fn fill_exp<T>(out: &mut [T], xs: &[u64], arg: impl Fn(u64) -> f64, post: impl Fn(f64) -> T) {
+    let mut buf = [0.0f64; 256];
+    for (out, xs) in out.chunks_mut(buf.len()).zip(xs.chunks(buf.len())) {
+        let buf = &mut buf[..xs.len()];
+        for (b, &x) in buf.iter_mut().zip(xs) {
+            *b = arg(x);
         }
-        if space.is_parent[p] {
-            levels[p] = xs.iter().enumerate().map(|(r, &x)| value(r, x).1).collect();
+        exp_in_place(buf);
+        for (o, &b) in out.iter_mut().zip(buf.iter()) {
+            *o = post(b);
         }
-        if !space.conds[p].is_empty() {
-            let act: Vec<bool> = (0..len)
-                .map(|r| {
-                    space.conds[p].iter().all(|(j, allowed)| {
-                        active[*j].as_ref().is_none_or(|a| a[r]) && allowed.contains(&levels[*j][r])
-                    })
-                })
-                .collect();
-            match &mut job[p] {
-                Slice::F(col) => col
-                    .iter_mut()
-                    .zip(&act)
-                    .filter(|(_, on)| !**on)
-                    .for_each(|(o, _)| *o = f64::NAN),
-                Slice::I(col) if kinds[p] == Kind::Index => col
-                    .iter_mut()
-                    .zip(&act)
-                    .filter(|(_, on)| !**on)
-                    .for_each(|(o, _)| *o = -1),
-                Slice::I(_) => {}
-            }
-            active[p] = Some(act);
+    }
+}
+
+/// The values of a distribution drawn as levels, from each row's level.
+#[inline(always)]
+fn write_levels(m: &Mapper, levels: &[u64], out: &mut ColumnMut<'_>) {
+    match (m, out) {
+        (&Mapper::IntLevels { lo, step, .. }, ColumnMut::Int(col)) => {
+            fill(col, levels, |i| int_level(lo, step, i))
         }
+        (
+            Mapper::Choice {
+                values: ChoiceValues::Ints(v),
+                ..
+            },
+            ColumnMut::Int(col),
+        ) => fill(col, levels, |i| v[i as usize]),
+        (
+            Mapper::Choice {
+                values: ChoiceValues::Floats(v),
+                ..
+            },
+            ColumnMut::Float(col),
+        ) => fill(col, levels, |i| v[i as usize]),
+        (
+            Mapper::Choice {
+                values: ChoiceValues::Other,
+                ..
+            },
+            ColumnMut::Int(col),
+        ) => fill(col, levels, |i| i as i64),
+        (m, ColumnMut::Float(col)) => fill(col, levels, |i| m.at_level(i).0.float()),
+        (m, ColumnMut::Int(col)) => fill(col, levels, |i| m.at_level(i).0.int()),
+    }
+}
+
+/// The values of a distribution drawn through u in (0, 1), from each row's coordinate.
+#[inline(always)]
+fn write_units(m: &Mapper, xs: &[u64], out: &mut ColumnMut<'_>) {
+    match (m, out) {
+        (&Mapper::Uniform { lo, width, hi }, ColumnMut::Float(col)) => {
+            fill(col, xs, |x| uniform_at(lo, width, hi, unit(x)))
+        }
+        (&Mapper::LogUniform { a, b, lo, hi }, ColumnMut::Float(col)) => {
+            fill_exp(col, xs, |x| log_arg(a, b, unit(x)), |v| v.clamp(lo, hi))
+        }
+        (&Mapper::LogInt { a, b, lo, hi }, ColumnMut::Int(col)) => {
+            fill_exp(col, xs, |x| log_arg(a, b, unit(x)), |v| log_int(v, lo, hi))
+        }
+        (m, ColumnMut::Float(col)) => fill(col, xs, |x| m.at_unit(unit(x)).0.float()),
+        (m, ColumnMut::Int(col)) => fill(col, xs, |x| m.at_unit(unit(x)).0.int()),
     }
 }

@@ -378,6 +378,10 @@ class Space:
     def __hash__(self) -> int:
         return hash(self.to_json())
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # The compiled space is not picklable; its dict form rebuilds it.
+        return (Space.from_dict, (self.to_dict(),))
+
     def __repr__(self) -> str:
         if all(n.isidentifier() for n in self._params):
             inner = ", ".join(f"{n}={d!r}" for n, d in self._params.items())
