@@ -259,7 +259,7 @@ class _Scheduler(LRScheduler):
         entry; a Tensor learning rate is then filled in place here."""
         groups = self.optimizer.param_groups
         if self._direct:
-            values, written = self._rates().assign(t, groups, "lr")
+            values, written = self._lr_batch.assign(t, groups, "lr")  # type: ignore[union-attr]
             if not written:
                 for i, group in enumerate(groups):
                     if group["lr"].__class__ is not float:
