@@ -61,7 +61,17 @@ __all__ = [
 LRScheduler = _torch.LRScheduler
 
 #: Attributes rebuilt from the others: never saved in a state dict.
-_DERIVED = frozenset({"optimizer", "_lr_batch", "_momentum_batch", "_tensor_writer", "_direct"})
+_DERIVED = frozenset(
+    {
+        "optimizer",
+        "_lr_batch",
+        "_momentum_batch",
+        "_step_batch",
+        "_step_keys",
+        "_tensor_writer",
+        "_direct",
+    }
+)
 
 
 def _fail(cls: str, name: str, rule: str, value: object) -> ValueError:
@@ -229,10 +239,14 @@ class _Scheduler(LRScheduler):
 
     def _build(self) -> None:
         self._validate_base_lrs()
-        self._lr_batch = lr.stack(self._lr_schedules())
-        momenta = self._momentum_schedules() if self.cycle_momentum else None
+        rates = self._lr_schedules()
+        momenta = (self._momentum_schedules() if self.cycle_momentum else None) or []
+        self._lr_batch = lr.stack(rates)
         self._momentum_batch = lr.stack(momenta) if momenta else None
         self._direct = self._composable()
+        # What one step writes, in one Rust call: every group's rate, then its momentum.
+        self._step_batch = lr.stack(rates + momenta)
+        self._step_keys = ("lr", "betas" if self.use_beta1 else "momentum")[: 1 + bool(momenta)]
 
     def _initial_step(self) -> None:
         self._build()
@@ -258,27 +272,30 @@ class _Scheduler(LRScheduler):
         """Puts step ``t``'s values into the param groups: one Rust call writes every float
         entry; a Tensor learning rate is then filled in place here."""
         groups = self.optimizer.param_groups
-        if self._direct:
-            values, written = self._lr_batch.assign(t, groups, "lr")  # type: ignore[union-attr]
-            if not written:
-                for i, group in enumerate(groups):
-                    if group["lr"].__class__ is not float:
-                        self._writer(group, i, "lr", values[i])
-        else:  # rates computed in Python (callables, a custom scale_fn)
+        if not self._direct:  # rates computed in Python (callables, a custom scale_fn)
             values = self._lrs_at(t)
             for i, group in enumerate(groups):
                 if group["lr"].__class__ is float:
                     group["lr"] = values[i]
                 else:
                     self._writer(group, i, "lr", values[i])
-        self._last_lr: list[float | Tensor] = values  # type: ignore[assignment]
-        if self._momentum_batch is not None:
-            momenta, written = self._momentum_batch.assign(
-                t, groups, "betas" if self.use_beta1 else "momentum"
-            )
-            if not written:
+            self._last_lr: list[float | Tensor] = values  # type: ignore[assignment]
+            if self._momentum_batch is not None:
+                momenta = self._momentum_batch.values_at(t)
                 for group, m in zip(groups, momenta):
                     _set_momentum(group, self.use_beta1, m)
+            return
+        values, written = self._step_batch.assign(t, groups, self._step_keys)
+        if self._momentum_batch is None:
+            self._last_lr = values  # type: ignore[assignment]
+        else:
+            self._last_lr = values[: len(groups)]  # type: ignore[assignment]
+        if not written:  # a Tensor rate (filled in place), or a momentum that is not a float
+            for i, group in enumerate(groups):
+                if group["lr"].__class__ is not float:
+                    self._writer(group, i, "lr", values[i])
+                if self._momentum_batch is not None:
+                    _set_momentum(group, self.use_beta1, values[len(groups) + i])
 
     def step(self, epoch: int | None = None) -> None:
         """Advances one step (or, deprecated as in torch, jumps to ``epoch``)."""
@@ -541,6 +558,7 @@ class LambdaLR(_Scheduler):
         schedules = [fn for fn in self.lr_lambdas if isinstance(fn, Schedule)]
         if len(schedules) == len(self.lr_lambdas):
             self._lr_batch = lr.stack([b * fn for b, fn in zip(self._bases(), schedules)])
+            self._step_batch, self._step_keys = self._lr_batch, ("lr",)
         else:
             self._lr_batch = None
         self._direct = self._lr_batch is not None
