@@ -20,7 +20,7 @@ import warnings
 from typing import Any, Callable
 
 import pytest
-from lrcore import search
+from lrcore.bench import search_space
 
 optuna = pytest.importorskip("optuna")
 
@@ -29,16 +29,7 @@ from lrcore.search.optuna import Sampler, suggest  # noqa: E402
 TRIALS = 2_000
 WINDOW = 200
 
-SPACE = search.Space(
-    lr=search.loguniform(1e-5, 1.0),
-    momentum=search.uniform(0.8, 0.99),
-    weight_decay=search.loguniform(1e-6, 1e-2),
-    dropout=search.uniform(0.0, 0.5),
-    warmup=search.integer(0, 5000),
-    layers=search.integer(1, 8),
-    batch=search.choice([32, 64, 128, 256]),
-    optimizer=search.choice(["sgd", "adam", "adamw"]),
-)
+SPACE = search_space()
 
 
 def _lrcore() -> Any:

@@ -8,32 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import lrcore as lr
 import numpy as np
-import numpy.typing as npt
 import pytest
 from lrcore import reference
+from lrcore.bench import PEAK, numpy_warmup_cosine, warmup_cosine
 
 N = 10**6
-WARMUP, PEAK, FLOOR = 10_000, 1e-3, 1e-5
-SCHEDULE = lr.warmup(WARMUP, lr.cosine(PEAK, FLOOR, N))
-
-
-def numpy_expression(n: int) -> npt.NDArray[np.float64]:
-    t = np.arange(n, dtype=np.float64)
-    decay = FLOOR + (PEAK - FLOOR) * (1 + np.cos(np.pi * np.minimum(t - WARMUP, N) / N)) / 2
-    return np.where(t < WARMUP, PEAK * t / WARMUP, decay)
+SCHEDULE = warmup_cosine(N)
 
 
 @pytest.mark.benchmark(group="values(10**6)")
 def test_lrcore_values(benchmark: Any) -> None:
     out = benchmark(SCHEDULE.values, N)
-    np.testing.assert_allclose(out, numpy_expression(N), rtol=1e-12, atol=1e-18)
+    np.testing.assert_allclose(out, numpy_warmup_cosine(N), rtol=1e-12, atol=1e-18)
 
 
 @pytest.mark.benchmark(group="values(10**6)")
 def test_numpy_expression(benchmark: Any) -> None:
-    benchmark(numpy_expression, N)
+    benchmark(numpy_warmup_cosine, N)
 
 
 @pytest.mark.benchmark(group="values(10**6)")

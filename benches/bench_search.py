@@ -15,53 +15,13 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-import numpy as np
 import pytest
-from lrcore import search
+from lrcore.bench import map_unit, numpy_sample, search_space
 
 N = 1 << 20
 SMALL = 2_000  # per-trial Python APIs: timed at this n, reported per config
 
-SPACE = search.Space(
-    lr=search.loguniform(1e-5, 1.0),
-    momentum=search.uniform(0.8, 0.99),
-    weight_decay=search.loguniform(1e-6, 1e-2),
-    dropout=search.uniform(0.0, 0.5),
-    warmup=search.integer(0, 5000),
-    layers=search.integer(1, 8),
-    batch=search.choice([32, 64, 128, 256]),
-    optimizer=search.choice(["sgd", "adam", "adamw"]),
-)
-BATCH = np.array([32, 64, 128, 256])
-OPT = np.array(["sgd", "adam", "adamw"], dtype=object)
-
-
-def numpy_sample(n: int, seed: int = 0) -> dict[str, Any]:
-    g = np.random.default_rng(seed)
-    return {
-        "lr": np.exp(g.uniform(np.log(1e-5), 0.0, n)),
-        "momentum": g.uniform(0.8, 0.99, n),
-        "weight_decay": np.exp(g.uniform(np.log(1e-6), np.log(1e-2), n)),
-        "dropout": g.uniform(0.0, 0.5, n),
-        "warmup": g.integers(0, 5001, n),
-        "layers": g.integers(1, 9, n),
-        "batch": BATCH[g.integers(0, 4, n)],
-        "optimizer": OPT[g.integers(0, 3, n)],
-    }
-
-
-def map_unit(u: np.ndarray) -> dict[str, Any]:
-    idx = lambda col, k: np.floor(u[:, col] * k).astype(np.int64)  # noqa: E731
-    return {
-        "lr": np.exp(np.log(1e-5) * (1.0 - u[:, 0])),
-        "momentum": 0.8 + 0.19 * u[:, 1],
-        "weight_decay": np.exp(np.log(1e-6) + u[:, 2] * (np.log(1e-2) - np.log(1e-6))),
-        "dropout": 0.5 * u[:, 3],
-        "warmup": idx(4, 5001),
-        "layers": 1 + idx(5, 8),
-        "batch": BATCH[idx(6, 4)],
-        "optimizer": OPT[idx(7, 3)],
-    }
+SPACE = search_space()
 
 
 @pytest.mark.parametrize("method", ["random", "sobol", "halton", "lhs"])

@@ -225,6 +225,23 @@ class _Scheduler(LRScheduler):
     def _momentum_schedules(self) -> list[Schedule] | None:
         return None
 
+    def _init_momentum(
+        self, optimizer: Optimizer, base_momentum: Any, max_momentum: Any, last_epoch: int
+    ) -> None:
+        """torch's momentum set-up for CyclicLR and OneCycleLR: ``betas[0]`` when the optimizer
+        has betas, the cycle's top value and the ``max_momentum`` / ``base_momentum`` keys
+        written into each group on a fresh start."""
+        self.use_beta1 = _momentum_key(type(self).__name__, optimizer)
+        self.base_momentums = _per_group(optimizer, "base_momentum", base_momentum)
+        self.max_momentums = _per_group(optimizer, "max_momentum", max_momentum)
+        if last_epoch == -1:
+            for top, bottom, group in zip(
+                self.max_momentums, self.base_momentums, optimizer.param_groups
+            ):
+                _set_momentum(group, self.use_beta1, top)
+                group["max_momentum"] = top
+                group["base_momentum"] = bottom
+
     def _composable(self) -> bool:
         """Whether ``_lr_batch`` holds the whole learning rate, so composites can use it."""
         return True
@@ -676,16 +693,7 @@ class CyclicLR(_Scheduler):
         self.scale_mode = scale_mode
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            self.use_beta1 = _momentum_key("CyclicLR", optimizer)
-            self.base_momentums = _per_group(optimizer, "base_momentum", base_momentum)
-            self.max_momentums = _per_group(optimizer, "max_momentum", max_momentum)
-            if last_epoch == -1:
-                for top, bottom, group in zip(
-                    self.max_momentums, self.base_momentums, optimizer.param_groups
-                ):
-                    _set_momentum(group, self.use_beta1, top)
-                    group["max_momentum"] = top
-                    group["base_momentum"] = bottom
+            self._init_momentum(optimizer, base_momentum, max_momentum, last_epoch)
         self._cyclic_base_lrs = [float(b) for b in base_lrs]
         super().__init__(optimizer, last_epoch)
 
@@ -830,16 +838,7 @@ class OneCycleLR(_Scheduler):
                 group["min_lr"] = group["initial_lr"] / self.final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            self.use_beta1 = _momentum_key("OneCycleLR", optimizer)
-            self.max_momentums = _per_group(optimizer, "max_momentum", max_momentum)
-            self.base_momentums = _per_group(optimizer, "base_momentum", base_momentum)
-            if last_epoch == -1:
-                for top, bottom, group in zip(
-                    self.max_momentums, self.base_momentums, optimizer.param_groups
-                ):
-                    _set_momentum(group, self.use_beta1, top)
-                    group["max_momentum"] = top
-                    group["base_momentum"] = bottom
+            self._init_momentum(optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _validate_base_lrs(self) -> None:
