@@ -49,8 +49,8 @@ def math_warmup_cosine(t: int, n: int) -> float:
 
 @dataclass(frozen=True)
 class Row:
-    """One comparison: ``ratio`` is lrcore's time over the baseline's, or the reverse, as
-    ``better`` says; ``met`` compares it with the target."""
+    """One comparison: ``ratio`` is the figure the target is stated in (a speed-up, a fraction
+    of the baseline's time, an error, milliseconds); ``met`` compares it with the target."""
 
     work: str
     lrcore: str

@@ -138,18 +138,18 @@ class _Writer:
 
     def __call__(self, group: dict[str, Any], index: int, key: str, value: float) -> None:
         current = group[key]
-        if current.__class__ is float or not isinstance(current, Tensor):
-            group[key] = value
-            return
-        cached = self._views.get((index, key))
-        if cached is None or cached[0] is not current:
-            cached = (current, _numpy_view(current))
-            self._views[index, key] = cached
-        view = cached[1]
+        view = self._view(index, key, current) if isinstance(current, Tensor) else None
         if view is None:
-            current.fill_(value)
+            _set(group, key, value)
         else:
             view[()] = value
+
+    def _view(self, index: int, key: str, tensor: Tensor) -> Any:
+        cached = self._views.get((index, key))
+        if cached is None or cached[0] is not tensor:
+            cached = (tensor, _numpy_view(tensor))
+            self._views[index, key] = cached
+        return cached[1]
 
 
 def _numpy_view(tensor: Tensor) -> Any:
@@ -170,7 +170,7 @@ def _set_momentum(group: dict[str, Any], use_beta1: bool, value: float) -> None:
         group["momentum"] = value
 
 
-def _momentum_key(cls: str, optimizer: Optimizer) -> bool:
+def _momentum_key(optimizer: Optimizer) -> bool:
     """True when momentum is Adam's ``betas[0]``; torch's check and message otherwise."""
     if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
         raise ValueError(
@@ -219,8 +219,10 @@ class _Scheduler(LRScheduler):
     #: Whether one Rust call writes the rates (``_lr_batch`` is the whole rate).
     _direct = False
 
-    def _lr_schedules(self) -> list[Schedule]:
-        raise NotImplementedError
+    def _lr_schedules(self) -> list[Schedule] | None:
+        """One rate schedule per param group; None where a subclass computes its rates in
+        Python (``_lrs_at``), from callables."""
+        return None
 
     def _momentum_schedules(self) -> list[Schedule] | None:
         return None
@@ -231,7 +233,7 @@ class _Scheduler(LRScheduler):
         """torch's momentum set-up for CyclicLR and OneCycleLR: ``betas[0]`` when the optimizer
         has betas, the cycle's top value and the ``max_momentum`` / ``base_momentum`` keys
         written into each group on a fresh start."""
-        self.use_beta1 = _momentum_key(type(self).__name__, optimizer)
+        self.use_beta1 = _momentum_key(optimizer)
         self.base_momentums = _per_group(optimizer, "base_momentum", base_momentum)
         self.max_momentums = _per_group(optimizer, "max_momentum", max_momentum)
         if last_epoch == -1:
@@ -244,7 +246,7 @@ class _Scheduler(LRScheduler):
 
     def _composable(self) -> bool:
         """Whether ``_lr_batch`` holds the whole learning rate, so composites can use it."""
-        return True
+        return self._lr_batch is not None
 
     def _bases(self) -> list[float]:
         """The base rates as floats (torch keeps Tensors for Tensor-valued rates)."""
@@ -258,12 +260,14 @@ class _Scheduler(LRScheduler):
         self._validate_base_lrs()
         rates = self._lr_schedules()
         momenta = (self._momentum_schedules() if self.cycle_momentum else None) or []
-        self._lr_batch = lr.stack(rates)
+        self._lr_batch = None if rates is None else lr.stack(rates)
         self._momentum_batch = lr.stack(momenta) if momenta else None
         self._direct = self._composable()
-        # What one step writes, in one Rust call: every group's rate, then its momentum.
-        self._step_batch = lr.stack(rates + momenta)
-        self._step_keys = ("lr", "betas" if self.use_beta1 else "momentum")[: 1 + bool(momenta)]
+        if rates is not None:
+            # What one step writes, in one Rust call: every group's rate, then its momentum.
+            self._step_batch = lr.stack(rates + momenta)
+            keys = ("lr", "betas" if self.use_beta1 else "momentum")
+            self._step_keys = keys[: 1 + bool(momenta)]
 
     def _initial_step(self) -> None:
         self._build()
@@ -570,18 +574,11 @@ class LambdaLR(_Scheduler):
         self.lr_lambdas = _lambdas("LambdaLR", optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
 
-    def _build(self) -> None:
-        self._validate_base_lrs()
+    def _lr_schedules(self) -> list[Schedule] | None:
         schedules = [fn for fn in self.lr_lambdas if isinstance(fn, Schedule)]
-        if len(schedules) == len(self.lr_lambdas):
-            self._lr_batch = lr.stack([b * fn for b, fn in zip(self._bases(), schedules)])
-            self._step_batch, self._step_keys = self._lr_batch, ("lr",)
-        else:
-            self._lr_batch = None
-        self._direct = self._lr_batch is not None
-
-    def _composable(self) -> bool:
-        return self._lr_batch is not None
+        if len(schedules) < len(self.lr_lambdas):
+            return None  # Python functions: evaluated in _lrs_at
+        return [b * fn for b, fn in zip(self._bases(), schedules)]
 
     def _lrs_at(self, t: float) -> list[float]:
         if self._lr_batch is not None:
@@ -616,11 +613,8 @@ class MultiplicativeLR(_Scheduler):
         self._product_epoch = 0
         super().__init__(optimizer, last_epoch)
 
-    def _composable(self) -> bool:
-        return False
-
     def _build(self) -> None:
-        self._validate_base_lrs()
+        super()._build()
         if len(self._products) != len(self._bases()):
             self._products = [1.0] * len(self._bases())
             self._product_epoch = 0
@@ -704,7 +698,7 @@ class CyclicLR(_Scheduler):
         super()._initial_step()
 
     def _composable(self) -> bool:
-        return self._scale_fn_custom is None
+        return super()._composable() and self._scale_fn_custom is None
 
     def _steps_up_down(self) -> tuple[int, int]:
         up = round(self.step_ratio * self.total_size)

@@ -5,7 +5,7 @@ mod convert;
 mod schedule;
 mod search;
 
-use pyo3::prelude::*;
+use pyo3::pymodule;
 
 #[pymodule(name = "_core")]
 mod core_module {
