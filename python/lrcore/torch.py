@@ -36,7 +36,7 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as _torch
 
 import lrcore as lr
-from lrcore._core import Schedule
+from lrcore._core import Schedule, Stepper
 
 __all__ = [
     "ChainedScheduler",
@@ -66,10 +66,9 @@ _DERIVED = frozenset(
         "optimizer",
         "_lr_batch",
         "_momentum_batch",
-        "_step_batch",
-        "_step_keys",
+        "_stepper",
+        "_advance",
         "_tensor_writer",
-        "_direct",
     }
 )
 
@@ -216,8 +215,13 @@ class _Scheduler(LRScheduler):
     use_beta1: bool = False
     _lr_batch: Schedule | None = None
     _momentum_batch: Schedule | None = None
-    #: Whether one Rust call writes the rates (``_lr_batch`` is the whole rate).
-    _direct = False
+    #: Computes and writes a step's values in Rust; None where the rates are computed in
+    #: Python (a CyclicLR with a custom ``scale_fn``).
+    _stepper: Stepper | None = None
+    #: ``_stepper.advance`` where a whole ``step()`` can be taken in Rust.
+    _advance: Callable[[dict[str, Any]], bool] | None = None
+    #: Whether ``step()`` counts ``_step_count`` (torch's CosineAnnealingWarmRestarts does not).
+    _counts_steps = True
 
     def _lr_schedules(self) -> list[Schedule] | None:
         """One rate schedule per param group; None where a subclass computes its rates in
@@ -262,12 +266,28 @@ class _Scheduler(LRScheduler):
         momenta = (self._momentum_schedules() if self.cycle_momentum else None) or []
         self._lr_batch = None if rates is None else lr.stack(rates)
         self._momentum_batch = lr.stack(momenta) if momenta else None
-        self._direct = self._composable()
-        if rates is not None:
-            # What one step writes, in one Rust call: every group's rate, then its momentum.
-            self._step_batch = lr.stack(rates + momenta)
-            keys = ("lr", "betas" if self.use_beta1 else "momentum")
-            self._step_keys = keys[: 1 + bool(momenta)]
+        self._stepper = self._make_stepper(rates, momenta)
+        fast = self._stepper is not None and self._steps_in_rust()
+        self._advance = self._stepper.advance if fast else None  # type: ignore[union-attr]
+
+    def _make_stepper(
+        self, rates: list[Schedule] | None, momenta: list[Schedule]
+    ) -> Stepper | None:
+        """What one step writes, in one Rust call: every group's rate, then its momentum."""
+        if rates is None or not self._composable():
+            return None
+        keys = ("lr", "betas" if self.use_beta1 else "momentum")[: 1 + bool(momenta)]
+        return Stepper.schedules(
+            lr.stack(rates + momenta), keys, self._last_step(), self._counts_steps
+        )
+
+    def _last_step(self) -> int | None:
+        """The last step ``step()`` may take in Rust; past it the Python path raises."""
+        return None
+
+    def _steps_in_rust(self) -> bool:
+        """Whether a ``step()`` is only the stepper's writes (no Python-side extras)."""
+        return True
 
     def _initial_step(self) -> None:
         self._build()
@@ -281,7 +301,8 @@ class _Scheduler(LRScheduler):
         return writer
 
     def _lrs_at(self, t: float) -> list[float]:
-        return self._rates().values_at(t)
+        assert self._stepper is not None, "a subclass without a stepper defines _lrs_at"
+        return self._stepper.values_at(t, self.__dict__)[: len(self.base_lrs)]
 
     def _rates(self) -> Schedule:
         """The batch of per-group rate schedules (composable schedulers have one)."""
@@ -293,24 +314,14 @@ class _Scheduler(LRScheduler):
         """Puts step ``t``'s values into the param groups: one Rust call writes every float
         entry; a Tensor learning rate is then filled in place here."""
         groups = self.optimizer.param_groups
-        if not self._direct:  # rates computed in Python (callables, a custom scale_fn)
+        if self._stepper is None:
             values = self._lrs_at(t)
             for i, group in enumerate(groups):
-                if group["lr"].__class__ is float:
-                    group["lr"] = values[i]
-                else:
-                    self._writer(group, i, "lr", values[i])
+                self._writer(group, i, "lr", values[i])
             self._last_lr: list[float | Tensor] = values  # type: ignore[assignment]
-            if self._momentum_batch is not None:
-                momenta = self._momentum_batch.values_at(t)
-                for group, m in zip(groups, momenta):
-                    _set_momentum(group, self.use_beta1, m)
             return
-        values, written = self._step_batch.assign(t, groups, self._step_keys)
-        if self._momentum_batch is None:
-            self._last_lr = values  # type: ignore[assignment]
-        else:
-            self._last_lr = values[: len(groups)]  # type: ignore[assignment]
+        values, written = self._stepper.write(t, self.__dict__)
+        self._last_lr = values[: len(groups)]  # type: ignore[assignment]
         if not written:  # a Tensor rate (filled in place), or a momentum that is not a float
             for i, group in enumerate(groups):
                 if group["lr"].__class__ is not float:
@@ -320,10 +331,7 @@ class _Scheduler(LRScheduler):
 
     def step(self, epoch: int | None = None) -> None:
         """Advances one step (or, deprecated as in torch, jumps to ``epoch``)."""
-        if epoch is None and self._step_count != 1:
-            self._step_count += 1
-            self.last_epoch += 1
-            self._write(self.last_epoch)
+        if epoch is None and self._advance is not None and self._advance(self.__dict__):
             return
         if self._step_count == 1:
             _warn_out_of_order(self.optimizer)
@@ -560,9 +568,9 @@ def _load_lambdas(lambdas: list[_Lambda], saved: list[Any]) -> list[_Lambda]:
     return loaded
 
 
-class LambdaLR(_Scheduler):
-    """torch LambdaLR: ``base * lr_lambda(t)``. ``lr_lambda`` may also be an lrcore schedule
-    (or a list, one per group), which is then evaluated in Rust and saved in the state dict."""
+class _FunctionRates(_Scheduler):
+    """LambdaLR and MultiplicativeLR: rates from the user's functions (or lrcore schedules),
+    one per group, saved in the state dict by torch's rule."""
 
     def __init__(
         self,
@@ -571,19 +579,8 @@ class LambdaLR(_Scheduler):
         last_epoch: int = -1,
     ) -> None:
         self.optimizer = optimizer
-        self.lr_lambdas = _lambdas("LambdaLR", optimizer, lr_lambda)
+        self.lr_lambdas = _lambdas(type(self).__name__, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
-
-    def _lr_schedules(self) -> list[Schedule] | None:
-        schedules = [fn for fn in self.lr_lambdas if isinstance(fn, Schedule)]
-        if len(schedules) < len(self.lr_lambdas):
-            return None  # Python functions: evaluated in _lrs_at
-        return [b * fn for b, fn in zip(self._bases(), schedules)]
-
-    def _lrs_at(self, t: float) -> list[float]:
-        if self._lr_batch is not None:
-            return super()._lrs_at(t)
-        return [float(b * fn(int(t))) for b, fn in zip(self._bases(), self.lr_lambdas)]
 
     def state_dict(self) -> dict[str, Any]:
         state = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
@@ -596,47 +593,39 @@ class LambdaLR(_Scheduler):
         super().load_state_dict(state)
 
 
-class MultiplicativeLR(_Scheduler):
+class LambdaLR(_FunctionRates):
+    """torch LambdaLR: ``base * lr_lambda(t)``. ``lr_lambda`` may also be an lrcore schedule
+    (or a list, one per group), which is then evaluated in Rust, composes in SequentialLR and
+    ChainedScheduler, and is saved in the state dict. A function given for several groups is
+    called once per step (torch calls it once per group), so it should not count its calls."""
+
+    def _lr_schedules(self) -> list[Schedule] | None:
+        schedules = [fn for fn in self.lr_lambdas if isinstance(fn, Schedule)]
+        if len(schedules) < len(self.lr_lambdas):
+            return None  # Python functions: called from the stepper
+        return [b * fn for b, fn in zip(self._bases(), schedules)]
+
+    def _make_stepper(
+        self, rates: list[Schedule] | None, momenta: list[Schedule]
+    ) -> Stepper | None:
+        if rates is not None:
+            return super()._make_stepper(rates, momenta)
+        return Stepper.lambdas(self._bases(), self.lr_lambdas)
+
+
+class MultiplicativeLR(_FunctionRates):
     """torch MultiplicativeLR: ``lr_t = lr_(t-1) * lr_lambda(t)``, i.e.
     ``base * prod(lr_lambda(k) for k in 1..t)``. The running product is part of the state, so
-    a resumed run continues exactly without reading the optimizer's current rate."""
+    a resumed run continues exactly without reading the optimizer's current rate. A function
+    given for several groups is called once per step (torch calls it once per group)."""
 
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas("MultiplicativeLR", optimizer, lr_lambda)
-        self._products: list[float] = []
-        self._product_epoch = 0
-        super().__init__(optimizer, last_epoch)
-
-    def _build(self) -> None:
-        super()._build()
-        if len(self._products) != len(self._bases()):
-            self._products = [1.0] * len(self._bases())
-            self._product_epoch = 0
-
-    def _lrs_at(self, t: float) -> list[float]:
-        target = int(t)
-        if target < self._product_epoch:  # a jump back: start the product again
-            self._products, self._product_epoch = [1.0] * len(self._bases()), 0
-        while self._product_epoch < target:
-            self._product_epoch += 1
-            k = self._product_epoch
-            self._products = [p * fn(k) for p, fn in zip(self._products, self.lr_lambdas)]
-        return [b * p for b, p in zip(self._bases(), self._products)]
-
-    def state_dict(self) -> dict[str, Any]:
-        state = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
-        state["lr_lambdas"] = _lambdas_state(self.lr_lambdas)
-        return state
+    def _make_stepper(
+        self, rates: list[Schedule] | None, momenta: list[Schedule]
+    ) -> Stepper | None:
+        return Stepper.products(self._bases(), self.lr_lambdas)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)
-        self.lr_lambdas = _load_lambdas(self.lr_lambdas, state.pop("lr_lambdas"))
         if "_products" not in state:  # torch's state: recompute the product from the start
             state["_products"], state["_product_epoch"] = [1.0] * len(self._bases()), 0
         super().load_state_dict(state)
@@ -732,12 +721,9 @@ class CyclicLR(_Scheduler):
         ]
 
     def _write(self, t: float) -> None:
-        if self._scale_fn_custom is None or not self.cycle_momentum:
-            super()._write(t)
-            return
-        momentum_batch, self._momentum_batch = self._momentum_batch, None
         super()._write(t)
-        self._momentum_batch = momentum_batch
+        if self._scale_fn_custom is None or not self.cycle_momentum:
+            return  # the stepper wrote the momenta
         scale = self._custom_scale(t)
         for group, bottom, top, x in zip(
             self.optimizer.param_groups,
@@ -865,6 +851,9 @@ class OneCycleLR(_Scheduler):
             for b, m in zip(self.base_momentums, self.max_momentums)
         ]
 
+    def _last_step(self) -> int:
+        return self.total_steps
+
     def _write(self, t: float) -> None:
         if t > self.total_steps:
             raise ValueError(
@@ -898,6 +887,8 @@ class CosineAnnealingWarmRestarts(_Scheduler):
     ``eta_min`` must also be non-negative.
     """
 
+    _counts_steps = False
+
     def __init__(
         self,
         optimizer: Optimizer,
@@ -928,6 +919,9 @@ class CosineAnnealingWarmRestarts(_Scheduler):
     def step(self, epoch: float | None = None) -> None:
         """One step, or a jump to ``epoch`` (fractional epochs allowed, no warning)."""
         if epoch is None:  # torch's own step(): no order warning, _step_count untouched
+            if self._advance is not None and self._advance(self.__dict__):
+                self._epoch = float(self.last_epoch)
+                return
             self.last_epoch += 1
             self._epoch = float(self.last_epoch)
         else:
@@ -1095,6 +1089,9 @@ class SequentialLR(_Composite):
             lr.join([_row(batch, g) for batch in phases], self._milestones)
             for g in range(len(self._bases()))
         ]
+
+    def _steps_in_rust(self) -> bool:
+        return not (self._phase_momentum or self._plateau)
 
     def _phase(self, t: float) -> int:
         return bisect_right(self._milestones, t)

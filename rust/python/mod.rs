@@ -4,6 +4,7 @@
 mod convert;
 mod schedule;
 mod search;
+mod stepper;
 
 use pyo3::pymodule;
 
@@ -15,6 +16,8 @@ mod core_module {
     use super::schedule::{build, from_json, parse, signature, PySchedule};
     #[pymodule_export]
     use super::search::{check_distribution, max_qmc_dims, PySearchSpace};
+    #[pymodule_export]
+    use super::stepper::PyStepper;
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

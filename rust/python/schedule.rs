@@ -8,7 +8,7 @@ use numpy::{AllowTypeChange, IntoPyArray, PyArrayDyn, PyArrayLikeDyn, PyArrayMet
 use pyo3::basic::CompareOp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString, PyTuple};
 
 use super::convert::{number, to_arg};
 use crate::error::Error;
@@ -176,48 +176,6 @@ impl PySchedule {
     fn values_at(&self, t: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
         let t = check_step(number(t)?)?;
         Ok(self.inner.items().iter().map(|s| s.value(t)).collect())
-    }
-
-    /// The per-step work of the torch adapters in one call. With G param groups and keys
-    /// `(k0, k1, …)`, schedule `j·G + g` gives the value at step `t` of `groups[g][kj]`, which
-    /// is written where that entry is a float (for `"betas"`, into the tuple's first element).
-    /// Returns every value and whether every entry was written; entries of other types (a
-    /// Tensor learning rate) are left to the caller.
-    fn assign(
-        &self,
-        t: &Bound<'_, PyAny>,
-        groups: &Bound<'_, PyList>,
-        keys: &Bound<'_, PyTuple>,
-    ) -> PyResult<(Vec<f64>, bool)> {
-        let t = check_step(number(t)?)?;
-        let py = groups.py();
-        let items = self.inner.items();
-        let mut all_written = true;
-        let mut values = Vec::with_capacity(items.len());
-        let mut schedules = items.iter();
-        for key in keys.iter() {
-            let key = key.cast_into::<PyString>()?;
-            let betas = key.to_cow()? == "betas";
-            // Groups first: zip stops on them without taking the next key's schedule.
-            for (group, schedule) in groups.iter().zip(schedules.by_ref()) {
-                let value = schedule.value(t);
-                values.push(value);
-                let group = group.cast_into::<PyDict>()?;
-                match group.get_item(&key)? {
-                    Some(old) if betas => {
-                        let old = old.cast_into::<PyTuple>()?;
-                        let mut first_replaced = vec![PyFloat::new(py, value).into_any()];
-                        first_replaced.extend(old.iter().skip(1));
-                        group.set_item(&key, PyTuple::new(py, first_replaced)?)?;
-                    }
-                    Some(old) if old.is_exact_instance_of::<PyFloat>() => {
-                        group.set_item(&key, value)?
-                    }
-                    _ => all_written = false,
-                }
-            }
-        }
-        Ok((values, all_written))
     }
 
     /// The step from which the value holds for ever; None for an endless schedule.
