@@ -1,12 +1,19 @@
 //! `cargo bench --bench search`: configurations per second of the 8-parameter space of
-//! anchors/search_anchors.md, per method, in the Rust core alone (no Python). A plain timing
-//! loop (best of 7) so the bench needs no extra crate. Method names as arguments
-//! (`cargo bench --bench search -- sobol`) run only those (handy under `perf` or callgrind);
-//! `LRCORE_BENCH_ROUNDS` sets the rounds.
+//! anchors/search_anchors.md, per method, in the Rust core alone (no Python). One iteration
+//! draws 2^20 configurations with `sample` (the timed region is the call alone: the columns are
+//! dropped outside it); criterion reports the time of one draw and the throughput in elements
+//! (configurations) per second.
+//!
+//! A method name after `--` runs only that method (criterion's filter, a regex), handy under
+//! `perf` or callgrind: `cargo bench --bench search -- sobol`. Ten samples after 1 s of warm-up,
+//! 4 s of measurement a method; `-- --sample-size 50 --measurement-time 20` measures longer.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
 use lrcore::search::{sample, ChoiceValues, Dist, Method, Param, Space};
+
+const CONFIGS: u64 = 1 << 20;
 
 fn space() -> Space {
     let p = |name: &str, dist: Dist| Param {
@@ -33,33 +40,35 @@ fn space() -> Space {
     .unwrap()
 }
 
-fn main() {
+fn search(c: &mut Criterion) {
     let s = space();
-    let n = 1u64 << 20;
-    let picked: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let rounds: usize = std::env::var("LRCORE_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(7);
+    let mut group = c.benchmark_group("sample");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(CONFIGS));
     for m in [Method::Random, Method::Sobol, Method::Halton, Method::Lhs] {
-        if !picked.is_empty() && !picked.iter().any(|p| p == m.name()) {
-            continue;
-        }
-        let mut best = f64::INFINITY;
-        for _ in 0..rounds {
-            let t = Instant::now();
-            let cols = sample(&s, n, 0, m, 0).unwrap();
-            best = best.min(t.elapsed().as_secs_f64());
-            assert_eq!(cols.len(), 8);
-        }
-        println!(
-            "{:>7}: {:7.1} M configs/s ({:.2} ms for 2^20)",
-            m.name(),
-            n as f64 / best / 1e6,
-            best * 1e3
-        );
+        group.bench_function(m.name(), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let t = Instant::now();
+                    let cols = sample(&s, CONFIGS, 0, m, 0).unwrap();
+                    total += t.elapsed();
+                    assert_eq!(cols.len(), 8);
+                }
+                total
+            })
+        });
     }
+    group.finish();
 }
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    targets = search
+}
+criterion_main!(benches);
