@@ -116,6 +116,9 @@ fn empty<'py, T: Element>(
         .map_err(PyErr::from)
 }
 
+/// Draws of fewer rows take their options after drawing every column, in one pass.
+const OVERLAP_ROWS: usize = 1 << 16;
+
 /// What `SearchSpace.sample` returns: the columns, and the takes from them.
 type Sampled<'py> = (Vec<Bound<'py, PyAny>>, Vec<Option<Bound<'py, PyAny>>>);
 
@@ -258,9 +261,13 @@ impl PySearchSpace {
             )));
         }
         let views = blocks(py, &kinds, rows)?;
-        // Nothing to write in an empty draw (and the empty rows of a block share one address,
-        // which the borrow checker would take for an overlap).
-        let taking: Vec<bool> = tables.iter().map(|t| t.is_some() && rows > 0).collect();
+        // Two passes only where the overlap pays for the second pass and the thread. Nothing
+        // to write in an empty draw (and the empty rows of a block share one address, which the
+        // borrow checker would take for an overlap).
+        let taking: Vec<bool> = tables
+            .iter()
+            .map(|t| t.is_some() && rows >= OVERLAP_ROWS)
+            .collect();
         let any = taking.contains(&true);
         {
             // The columns to take from, or every column when none is.

@@ -23,7 +23,7 @@ pub const MAX_ROWS: u64 = 1 << 48;
 const CHUNK: usize = 1 << 13;
 
 /// Rows drawn and mapped together, column by column (their coordinates stay in L1).
-const BLOCK: usize = 256;
+const BLOCK: usize = 1024;
 
 /// How rows are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
