@@ -1,7 +1,7 @@
 //! The search binding: a frozen `SearchSpace` built from typed parameter specs, sampled without
-//! the GIL into numpy columns that take over the Rust buffers (no copy).
+//! the GIL straight into numpy arrays (no copy); grids are Rust buffers numpy takes over.
 
-use numpy::{Element, IntoPyArray, PyArray1, PyArrayMethods, PyReadwriteArray1};
+use numpy::{Element, IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadwriteArray1};
 use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -90,13 +90,19 @@ pub struct PySearchSpace {
     inner: Space,
 }
 
-/// An uninitialised numpy column of n values: numpy allocates (asking the kernel for huge
-/// pages on large arrays, and raising MemoryError when it cannot), the sampler writes every
-/// element once.
-fn empty<'py, T: Element>(py: Python<'py>, n: usize) -> PyResult<Bound<'py, PyArray1<T>>> {
+/// An uninitialised numpy block of `k` columns of n values (C order: column i is row i): numpy
+/// allocates (asking the kernel for huge pages on large arrays, and raising MemoryError when it
+/// cannot), the sampler writes every element once. One block per dtype rather than one array
+/// per column: a single large mapping takes its pages as huge pages nearly throughout, where
+/// separate arrays fault the parts outside 2 MiB boundaries in 4 KiB pages.
+fn empty<'py, T: Element>(
+    py: Python<'py>,
+    k: usize,
+    n: usize,
+) -> PyResult<Bound<'py, PyArray2<T>>> {
     let numpy = py.import("numpy")?;
     numpy
-        .call_method1("empty", (n, T::get_dtype(py)))
+        .call_method1("empty", ((k, n), T::get_dtype(py)))
         .map_err(|e| {
             if e.is_instance_of::<PyMemoryError>(py) {
                 err(Error::Memory {
@@ -106,8 +112,89 @@ fn empty<'py, T: Element>(py: Python<'py>, n: usize) -> PyResult<Bound<'py, PyAr
                 e
             }
         })?
-        .cast_into::<PyArray1<T>>()
+        .cast_into::<PyArray2<T>>()
         .map_err(PyErr::from)
+}
+
+/// Draws of fewer rows take their options after drawing every column, in one pass.
+const OVERLAP_ROWS: usize = 1 << 16;
+
+/// What `SearchSpace.sample` returns: the columns, and the takes from them.
+type Sampled<'py> = (Vec<Bound<'py, PyAny>>, Vec<Option<Bound<'py, PyAny>>>);
+
+/// One uninitialised column of n rows per kind (parameter order), each a C-contiguous row of
+/// its dtype's block.
+fn blocks<'py>(py: Python<'py>, kinds: &[Kind], n: usize) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    let n_floats = kinds.iter().filter(|k| **k == Kind::Float).count();
+    let floats = empty::<f64>(py, n_floats, n)?;
+    let ints = empty::<i64>(py, kinds.len() - n_floats, n)?;
+    let (mut f, mut i) = (0usize.., 0usize..);
+    kinds
+        .iter()
+        .map(|k| {
+            let (block, row) = if *k == Kind::Float {
+                (floats.as_any(), f.next())
+            } else {
+                (ints.as_any(), i.next())
+            };
+            block.get_item(row.expect("an unbounded range"))
+        })
+        .collect()
+}
+
+/// `tables[i].take(views[i])` for each column given a table.
+fn take<'py>(
+    tables: &[Option<Bound<'py, PyAny>>],
+    views: &[Bound<'py, PyAny>],
+) -> PyResult<Vec<Option<Bound<'py, PyAny>>>> {
+    tables
+        .iter()
+        .zip(views)
+        .map(|(t, v)| t.as_ref().map(|t| t.call_method1("take", (v,))).transpose())
+        .collect()
+}
+
+/// Write access to one column.
+enum Writer<'py> {
+    Float(PyReadwriteArray1<'py, f64>),
+    Int(PyReadwriteArray1<'py, i64>),
+}
+
+/// Write access to the columns `pick` selects (None for the others).
+fn writers<'py>(
+    views: &[Bound<'py, PyAny>],
+    kinds: &[Kind],
+    pick: impl Fn(usize) -> bool,
+) -> PyResult<Vec<Option<Writer<'py>>>> {
+    views
+        .iter()
+        .zip(kinds)
+        .enumerate()
+        .map(|(i, (v, k))| {
+            if !pick(i) {
+                return Ok(None);
+            }
+            Ok(Some(if *k == Kind::Float {
+                Writer::Float(v.cast::<PyArray1<f64>>()?.try_readwrite()?)
+            } else {
+                Writer::Int(v.cast::<PyArray1<i64>>()?.try_readwrite()?)
+            }))
+        })
+        .collect()
+}
+
+/// The writers' columns as the sampler fills them.
+fn columns_of<'a>(ws: &'a mut [Option<Writer<'_>>]) -> PyResult<Vec<Option<ColumnMut<'a>>>> {
+    let slice = |e: numpy::AsSliceError| PyValueError::new_err(e.to_string());
+    ws.iter_mut()
+        .map(|w| {
+            Ok(match w {
+                None => None,
+                Some(Writer::Float(w)) => Some(ColumnMut::Float(w.as_slice_mut().map_err(slice)?)),
+                Some(Writer::Int(w)) => Some(ColumnMut::Int(w.as_slice_mut().map_err(slice)?)),
+            })
+        })
+        .collect()
 }
 
 fn columns(py: Python<'_>, cols: Vec<Column>) -> Vec<Bound<'_, PyAny>> {
@@ -142,7 +229,11 @@ impl PySearchSpace {
     }
 
     /// Columns (parameter order) of rows start … start + n − 1: float64 (NaN where inactive),
-    /// int64 values, or int64 option indices (−1 where inactive) for non-numeric choices.
+    /// int64 values, or int64 option indices (−1 where inactive) for non-numeric choices; and
+    /// `tables[i].take(column i)` for each column given a table (None for the others). The
+    /// columns given tables are drawn first; the take (which needs the GIL) then runs while the
+    /// other columns are drawn without it.
+    #[pyo3(signature = (n, seed, method, start, tables=None))]
     fn sample<'py>(
         &self,
         py: Python<'py>,
@@ -150,52 +241,56 @@ impl PySearchSpace {
         seed: u64,
         method: &str,
         start: u64,
-    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        tables: Option<Vec<Option<Bound<'py, PyAny>>>>,
+    ) -> PyResult<Sampled<'py>> {
+        let space = &self.inner;
         let method = Method::parse(method).map_err(err)?;
-        search::check(&self.inner, n, method, start).map_err(err)?;
+        search::check(space, n, method, start).map_err(err)?;
         let rows = usize::try_from(n).map_err(|_| {
             err(Error::Memory {
                 requested: format!("{n} rows"),
             })
         })?;
-        let kinds = search::kinds(&self.inner);
-        let mut floats: Vec<Bound<'py, PyArray1<f64>>> = Vec::new();
-        let mut ints: Vec<Bound<'py, PyArray1<i64>>> = Vec::new();
-        let mut arrays: Vec<Bound<'py, PyAny>> = Vec::with_capacity(kinds.len());
-        for k in &kinds {
-            if *k == Kind::Float {
-                let a = empty::<f64>(py, rows)?;
-                arrays.push(a.clone().into_any());
-                floats.push(a);
-            } else {
-                let a = empty::<i64>(py, rows)?;
-                arrays.push(a.clone().into_any());
-                ints.push(a);
-            }
+        let kinds = search::kinds(space);
+        let d = kinds.len();
+        let tables = tables.unwrap_or_else(|| (0..d).map(|_| None).collect());
+        if tables.len() != d {
+            return Err(PyValueError::new_err(format!(
+                "SearchSpace.sample(): tables must have one entry per parameter ({d}), got {}",
+                tables.len()
+            )));
         }
+        let views = blocks(py, &kinds, rows)?;
+        // Two passes only where the overlap pays for the second pass and the thread. Nothing
+        // to write in an empty draw (and the empty rows of a block share one address, which the
+        // borrow checker would take for an overlap).
+        let taking: Vec<bool> = tables
+            .iter()
+            .map(|t| t.is_some() && rows >= OVERLAP_ROWS)
+            .collect();
+        let any = taking.contains(&true);
         {
-            let mut fw: Vec<PyReadwriteArray1<'py, f64>> =
-                floats.iter().map(|a| a.readwrite()).collect();
-            let mut iw: Vec<PyReadwriteArray1<'py, i64>> =
-                ints.iter().map(|a| a.readwrite()).collect();
-            let mut fs = fw.iter_mut();
-            let mut is = iw.iter_mut();
-            let mut cols: Vec<ColumnMut<'_>> = Vec::with_capacity(kinds.len());
-            for k in &kinds {
-                let col = if *k == Kind::Float {
-                    fs.next().map(|w| w.as_slice_mut().map(ColumnMut::Float))
-                } else {
-                    is.next().map(|w| w.as_slice_mut().map(ColumnMut::Int))
-                };
-                cols.push(
-                    col.expect("one array per column")
-                        .map_err(|e| PyValueError::new_err(e.to_string()))?,
-                );
-            }
-            py.detach(|| search::sample_into(&self.inner, seed, method, start, cols))
+            // The columns to take from, or every column when none is.
+            let mut ws = writers(&views, &kinds, |i| rows > 0 && (taking[i] || !any))?;
+            let cols = columns_of(&mut ws)?;
+            py.detach(|| search::sample_some(space, seed, method, start, rows, cols))
                 .map_err(err)?;
         }
-        Ok(arrays)
+        if !any {
+            let taken = take(&tables, &views)?;
+            return Ok((views, taken));
+        }
+        let mut ws = writers(&views, &kinds, |i| !taking[i])?;
+        let cols = columns_of(&mut ws)?;
+        let taken = std::thread::scope(|s| {
+            let work = s.spawn(move || search::sample_some(space, seed, method, start, rows, cols));
+            let taken = take(&tables, &views);
+            py.detach(|| work.join())
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                .map_err(err)?;
+            taken
+        })?;
+        Ok((views, taken))
     }
 
     /// Columns of the grid with k points per float axis.

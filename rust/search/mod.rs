@@ -40,7 +40,9 @@ mod space;
 
 pub use dist::{ChoiceValues, Dist, MAX_INT};
 pub use grid::{grid, MAX_GRID};
-pub use sample::{check, kinds, sample, sample_into, Column, ColumnMut, Kind, Method, MAX_ROWS};
+pub use sample::{
+    check, kinds, sample, sample_into, sample_some, Column, ColumnMut, Kind, Method, MAX_ROWS,
+};
 pub use sobol::MAX_DIMS as MAX_QMC_DIMS;
 pub use space::{Condition, Param, Space};
 

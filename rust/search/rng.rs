@@ -41,6 +41,18 @@ pub fn at(key: u64, i: u64) -> u64 {
     mix64(key.wrapping_add(i.wrapping_add(1).wrapping_mul(GAMMA)))
 }
 
+/// Values `start, start + 1, …` of the stream with key `key` into `out`: [`at`] for each, the
+/// counter `key + (i + 1)·GAMMA` advanced by one addition a value (a vectorized loop otherwise
+/// multiplies it out, a third of the work on CPUs without a 64-bit vector multiply).
+#[inline(always)]
+pub fn fill_at(key: u64, start: u64, out: &mut [u64]) {
+    let mut z = key.wrapping_add(start.wrapping_mul(GAMMA));
+    for o in out.iter_mut() {
+        z = z.wrapping_add(GAMMA);
+        *o = mix64(z);
+    }
+}
+
 /// An exactly uniform integer in `0..k` (k ≥ 1) from the 64-bit draws `draw(0)`, `draw(1)`, …:
 /// Lemire's multiply-shift with rejection (a draw whose low product word is below 2^64 mod k is
 /// rejected, probability below k / 2^64; the modulo is computed only when it can matter).
@@ -94,6 +106,17 @@ mod tests {
         assert_eq!(at(0, 0), 0xE220_A839_7B1D_CDAF);
         assert_eq!(at(0, 1), 0x6E78_9E6A_A1B9_65F4);
         assert_eq!(at(0, 2), 0x06C4_5D18_8009_454F);
+    }
+
+    #[test]
+    fn fill_at_is_at() {
+        for start in [0, 1, 77, u64::MAX - 40] {
+            let mut out = [0u64; 37];
+            fill_at(0x1234_5678_9abc_def0, start, &mut out);
+            for (i, &x) in out.iter().enumerate() {
+                assert_eq!(x, at(0x1234_5678_9abc_def0, start.wrapping_add(i as u64)));
+            }
+        }
     }
 
     #[test]

@@ -2,13 +2,15 @@
 //! 64-bit coordinates are mapped to values. Every value is a function of (space, seed, method,
 //! row) alone, so results do not depend on chunking, thread count or `start`.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::dist::{int_level, log_arg, log_int, uniform_at, ChoiceValues, Mapper};
 use super::halton::{primes, HaltonDim};
 use super::lhs::LhsDim;
 use super::math::exp_in_place;
-use super::rng::{at, bounded, key, level, unit, Purpose};
+use super::rng::{at, bounded, fill_at, key, level, unit, Purpose};
 use super::sobol::{SobolDim, MAX_DIMS};
 use super::space::Space;
 use crate::error::{Error, Result};
@@ -19,6 +21,9 @@ pub const MAX_ROWS: u64 = 1 << 48;
 
 /// Rows per parallel task.
 const CHUNK: usize = 1 << 13;
+
+/// Rows drawn and mapped together, column by column (their coordinates stay in L1).
+const BLOCK: usize = 1024;
 
 /// How rows are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +116,15 @@ impl<'a> ColumnMut<'a> {
         self.len() == 0
     }
 
+    /// Rows `rows` of the column.
+    #[inline(always)]
+    fn rows(&mut self, rows: Range<usize>) -> ColumnMut<'_> {
+        match self {
+            ColumnMut::Float(s) => ColumnMut::Float(&mut s[rows]),
+            ColumnMut::Int(s) => ColumnMut::Int(&mut s[rows]),
+        }
+    }
+
     /// The first `mid` rows and the rest.
     fn split_at(self, mid: usize) -> (ColumnMut<'a>, ColumnMut<'a>) {
         match self {
@@ -190,11 +204,7 @@ impl Source {
     #[inline(always)]
     fn fill(&self, start: u64, out: &mut [u64]) {
         match self {
-            Source::Random { key } => {
-                for (i, o) in out.iter_mut().enumerate() {
-                    *o = at(*key, start + i as u64);
-                }
-            }
+            Source::Random { key } => fill_at(*key, start, out),
             Source::Sobol(d) => d.fill(start, out),
             Source::Halton(d) => d.fill(start, out),
             Source::Lhs(d) => d.fill(start, out),
@@ -280,19 +290,47 @@ pub fn sample_into(
     cols: Vec<ColumnMut<'_>>,
 ) -> Result<()> {
     let rows = cols.first().map_or(0, ColumnMut::len);
+    sample_some(
+        space,
+        seed,
+        method,
+        start,
+        rows,
+        cols.into_iter().map(Some).collect(),
+    )
+}
+
+/// [`sample_into`] the columns given (`Some`, n = `rows` values each); the others are left
+/// alone, so a caller can fill the columns of one draw in several passes (each value is a
+/// function of its row alone). Parents of conditions are drawn in every pass, written or not.
+pub fn sample_some(
+    space: &Space,
+    seed: u64,
+    method: Method,
+    start: u64,
+    rows: usize,
+    cols: Vec<Option<ColumnMut<'_>>>,
+) -> Result<()> {
     check(space, rows as u64, method, start)?;
     let kinds = kinds(space);
     assert_eq!(cols.len(), kinds.len(), "one column per parameter");
     for (c, k) in cols.iter().zip(&kinds) {
-        assert_eq!(c.len(), rows, "columns of one length");
-        assert_eq!(
-            matches!(c, ColumnMut::Float(_)),
-            *k == Kind::Float,
-            "columns of the space's kinds"
-        );
+        if let Some(c) = c {
+            assert_eq!(c.len(), rows, "columns of n rows");
+            assert_eq!(
+                matches!(c, ColumnMut::Float(_)),
+                *k == Kind::Float,
+                "columns of the space's kinds"
+            );
+        }
     }
     let d = space.len();
-    let sources: Vec<Source> = {
+    let drawn: Vec<bool> = cols
+        .iter()
+        .zip(&space.is_parent)
+        .map(|(c, &parent)| c.is_some() || parent)
+        .collect();
+    let sources: Vec<Option<Source>> = {
         let make = |i: usize, p: u64| match method {
             Method::Random => Source::Random {
                 key: key(seed, Purpose::Random, i as u64, 0),
@@ -306,7 +344,10 @@ pub fn sample_into(
         } else {
             vec![0; d]
         };
-        (0..d).into_par_iter().map(|i| make(i, ps[i])).collect()
+        (0..d)
+            .into_par_iter()
+            .map(|i| drawn[i].then(|| make(i, ps[i])))
+            .collect()
     };
     let chunks = Chunks {
         space,
@@ -317,26 +358,33 @@ pub fn sample_into(
         kinds,
     };
 
-    // Chunk c of every column, in parameter order.
-    let mut jobs: Vec<Vec<ColumnMut<'_>>> = (0..rows.div_ceil(CHUNK))
+    // Chunk c of every column, in parameter order (None for a column not written).
+    let mut jobs: Vec<Vec<Option<ColumnMut<'_>>>> = (0..rows.div_ceil(CHUNK))
         .map(|_| Vec::with_capacity(d))
         .collect();
     for col in cols {
         let mut rest = col;
         for job in &mut jobs {
-            let mid = CHUNK.min(rest.len());
-            let (head, tail) = rest.split_at(mid);
+            let (head, tail) = match rest {
+                Some(r) => {
+                    let mid = CHUNK.min(r.len());
+                    let (h, t) = r.split_at(mid);
+                    (Some(h), Some(t))
+                }
+                None => (None, None),
+            };
             job.push(head);
             rest = tail;
         }
     }
     jobs.into_par_iter().enumerate().for_each(|(c, mut job)| {
-        let first = start + (c * CHUNK) as u64;
+        let first = c * CHUNK;
+        let len = CHUNK.min(rows - first);
         // The whole chunk is inlined into the AVX2 build (closures are separate functions
         // otherwise, compiled for the baseline CPU).
         vectorized(
             #[inline(always)]
-            || chunks.fill(first, &mut job),
+            || chunks.fill(start + first as u64, len, &mut job),
         );
     });
     Ok(())
@@ -347,83 +395,132 @@ struct Chunks<'s> {
     space: &'s Space,
     seed: u64,
     random: bool,
-    sources: Vec<Source>,
+    /// None for a parameter this pass does not draw.
+    sources: Vec<Option<Source>>,
     mappers: Vec<Mapper>,
     kinds: Vec<Kind>,
 }
 
 impl Chunks<'_> {
-    /// Rows `first …` of every column (`job`, in parameter order), parents before children.
+    /// Rows `first … first + len − 1` of every column (`job`, in parameter order): block by
+    /// block of [`BLOCK`] rows, each column's coordinates drawn and mapped while they are in L1.
     #[inline(always)]
-    fn fill(&self, first: u64, job: &mut [ColumnMut<'_>]) {
+    fn fill(&self, first: u64, len: usize, job: &mut [Option<ColumnMut<'_>>]) {
+        let d = self.space.len();
+        let mut scratch = Scratch {
+            xs: [0; BLOCK],
+            levels: vec![Vec::new(); d],
+            active: vec![Vec::new(); d],
+        };
+        let mut lo = 0;
+        while lo < len {
+            let hi = (lo + BLOCK).min(len);
+            self.fill_block(first + lo as u64, lo..hi, job, &mut scratch);
+            lo = hi;
+        }
+    }
+
+    /// Rows `rows` (numbered from `first`) of every column, parents before children.
+    #[inline(always)]
+    fn fill_block(
+        &self,
+        first: u64,
+        rows: Range<usize>,
+        job: &mut [Option<ColumnMut<'_>>],
+        scratch: &mut Scratch,
+    ) {
         let space = self.space;
-        let len = job.first().map_or(0, ColumnMut::len);
-        let d = space.len();
-        let mut xs = vec![0u64; len];
-        let mut levels: Vec<Vec<i64>> = vec![Vec::new(); d];
-        let mut active: Vec<Option<Vec<bool>>> = vec![None; d];
+        let len = rows.len();
+        let Scratch { xs, levels, active } = scratch;
+        let xs = &mut xs[..len];
         for &p in &space.order {
+            let Some(source) = &self.sources[p] else {
+                continue;
+            };
             let m = &self.mappers[p];
-            self.sources[p].fill(first, &mut xs);
+            let mut out = job[p].as_mut().map(|c| c.rows(rows.clone()));
+            source.fill(first, xs);
             match m.levels() {
                 Some(k) => {
                     if self.random {
-                        self.bounded_levels(p, first, k, &mut xs);
+                        self.bounded_levels(source, p, first, k, xs);
                     } else {
                         xs.iter_mut().for_each(|x| *x = level(*x, k));
                     }
                     if space.is_parent[p] {
-                        levels[p] = xs.iter().map(|&i| m.at_level(i).1).collect();
+                        levels[p].clear();
+                        levels[p].extend(xs.iter().map(|&i| m.at_level(i).1));
                     }
-                    write_levels(m, &xs, &mut job[p]);
+                    if let Some(out) = &mut out {
+                        write_levels(m, xs, out);
+                    }
                 }
                 None => {
                     if space.is_parent[p] {
-                        levels[p] = xs.iter().map(|&x| m.at_unit(unit(x)).1).collect();
+                        levels[p].clear();
+                        levels[p].extend(xs.iter().map(|&x| m.at_unit(unit(x)).1));
                     }
-                    write_units(m, &xs, &mut job[p]);
+                    if let Some(out) = &mut out {
+                        write_units(m, xs, out);
+                    }
                 }
             }
+            // A parameter without conditions is active everywhere (its `active` stays empty).
             if !space.conds[p].is_empty() {
                 let act: Vec<bool> = (0..len)
                     .map(|r| {
                         space.conds[p].iter().all(|(j, allowed)| {
-                            active[*j].as_ref().is_none_or(|a| a[r])
+                            (space.conds[*j].is_empty() || active[*j][r])
                                 && allowed.contains(&levels[*j][r])
                         })
                     })
                     .collect();
-                match &mut job[p] {
-                    ColumnMut::Float(col) => col
+                match &mut out {
+                    None => {}
+                    Some(ColumnMut::Float(col)) => col
                         .iter_mut()
                         .zip(&act)
                         .filter(|(_, on)| !**on)
                         .for_each(|(o, _)| *o = f64::NAN),
-                    ColumnMut::Int(col) if self.kinds[p] == Kind::Index => col
+                    Some(ColumnMut::Int(col)) if self.kinds[p] == Kind::Index => col
                         .iter_mut()
                         .zip(&act)
                         .filter(|(_, on)| !**on)
                         .for_each(|(o, _)| *o = -1),
-                    ColumnMut::Int(_) => {}
+                    Some(ColumnMut::Int(_)) => {}
                 }
-                active[p] = Some(act);
+                active[p] = act;
             }
         }
     }
 
     /// Each row's draw replaced by Lemire's exact bounded level in `0..k`. A first draw is
     /// accepted unless its low product word is below k (probability below k / 2^64 a row);
-    /// only a chunk with such a row draws again and takes the exact rule, whose redraws come
+    /// only a block with such a row draws again and takes the exact rule, whose redraws come
     /// from the streams keyed (seed, dimension, attempt).
     #[inline(always)]
-    fn bounded_levels(&self, p: usize, first: u64, k: u64, xs: &mut [u64]) {
-        let mut doubtful = false;
-        for x in xs.iter_mut() {
-            doubtful |= x.wrapping_mul(k) < k;
-            *x = level(*x, k);
-        }
+    fn bounded_levels(&self, source: &Source, p: usize, first: u64, k: u64, xs: &mut [u64]) {
+        let doubtful = if k >> 32 == 0 {
+            // x·k from 32-bit halves (vectorizes): x·k = hi·2^32 + lo, its low word
+            // lo + hi·2^32 mod 2^64, its high word ⌊(hi + ⌊lo / 2^32⌋) / 2^32⌋ (= `level`).
+            let mut doubtful = 0u64;
+            for x in xs.iter_mut() {
+                let hi = (*x >> 32) * k;
+                let lo = (*x & 0xffff_ffff) * k;
+                doubtful |= u64::from(lo.wrapping_add(hi << 32) < k);
+                *x = (hi + (lo >> 32)) >> 32;
+            }
+            doubtful != 0
+        } else {
+            let mut doubtful = false;
+            for x in xs.iter_mut() {
+                doubtful |= x.wrapping_mul(k) < k;
+                *x = level(*x, k);
+            }
+            doubtful
+        };
         if doubtful {
-            self.sources[p].fill(first, xs);
+            source.fill(first, xs);
             for (r, x) in xs.iter_mut().enumerate() {
                 let draw = *x;
                 *x = bounded(k, |a| {
@@ -439,6 +536,14 @@ impl Chunks<'_> {
             }
         }
     }
+}
+
+/// Per-thread buffers of [`Chunks::fill`]: one block's coordinates, and per parameter the
+/// block's condition levels (parents) and activity (conditional parameters).
+struct Scratch {
+    xs: [u64; BLOCK],
+    levels: Vec<Vec<i64>>,
+    active: Vec<Vec<bool>>,
 }
 
 /// `out[r] = f(xs[r])`: the loop every column kernel is, free of branches where `f` is.
@@ -466,10 +571,21 @@ fn fill_exp<T>(out: &mut [T], xs: &[u64], arg: impl Fn(u64) -> f64, post: impl F
     }
 }
 
+/// Option `i` of a choice (levels are below the number of options): clamped rather than
+/// bounds-checked, so the loop has no branch and vectorizes (a gather).
+#[inline(always)]
+fn pick<T: Copy>(values: &[T], i: u64) -> T {
+    values[(i as usize).min(values.len() - 1)]
+}
+
 /// The values of a distribution drawn as levels, from each row's level.
 #[inline(always)]
 fn write_levels(m: &Mapper, levels: &[u64], out: &mut ColumnMut<'_>) {
     match (m, out) {
+        // Step 1 (the usual case) spares the 64-bit multiply (three vector multiplies in AVX2).
+        (&Mapper::IntLevels { lo, step: 1, .. }, ColumnMut::Int(col)) => {
+            fill(col, levels, |i| lo + i as i64)
+        }
         (&Mapper::IntLevels { lo, step, .. }, ColumnMut::Int(col)) => {
             fill(col, levels, |i| int_level(lo, step, i))
         }
@@ -479,14 +595,14 @@ fn write_levels(m: &Mapper, levels: &[u64], out: &mut ColumnMut<'_>) {
                 ..
             },
             ColumnMut::Int(col),
-        ) => fill(col, levels, |i| v[i as usize]),
+        ) => fill(col, levels, |i| pick(v, i)),
         (
             Mapper::Choice {
                 values: ChoiceValues::Floats(v),
                 ..
             },
             ColumnMut::Float(col),
-        ) => fill(col, levels, |i| v[i as usize]),
+        ) => fill(col, levels, |i| pick(v, i)),
         (
             Mapper::Choice {
                 values: ChoiceValues::Other,

@@ -131,3 +131,38 @@ fn grid_ends_and_conditions() {
     distinct.dedup();
     assert_eq!(distinct, vec![0, 2500, 5000]);
 }
+
+#[test]
+fn columns_drawn_in_passes_equal_one_draw() {
+    // The conditional column (nesterov, 5) without its parent (opt, 4), then the rest.
+    let s = space();
+    for m in [Method::Random, Method::Sobol, Method::Halton, Method::Lhs] {
+        let whole = sample(&s, 20_000, 3, m, 0).unwrap();
+        let mut parts = sample(&s, 20_000, 3, m, 0).unwrap();
+        for c in &mut parts {
+            match c {
+                Column::Float(v) => v.fill(f64::INFINITY),
+                Column::Int(v) | Column::Index(v) => v.fill(i64::MIN),
+            }
+        }
+        for pass in [[5].as_slice(), &[0, 1, 2, 3, 4, 6, 7]] {
+            let cols = parts
+                .iter_mut()
+                .enumerate()
+                .map(|(i, c)| pass.contains(&i).then(|| c.as_mut()))
+                .collect();
+            sample_some(&s, 3, m, 0, 20_000, cols).unwrap();
+        }
+        for (a, b) in whole.iter().zip(&parts) {
+            match (a, b) {
+                (Column::Float(a), Column::Float(b)) => {
+                    assert!(
+                        a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{m:?}"
+                    )
+                }
+                _ => assert_eq!(a, b, "{m:?}"),
+            }
+        }
+    }
+}

@@ -23,7 +23,9 @@ Semantics (each a decision where the tools disagree):
 
 Columns: float64 for float parameters; int64 for integer parameters and integer-valued choices
 (float64 with NaN when conditional); choices of other options give an object array (a bool
-array for all-bool options of an unconditional parameter).
+array for all-bool options of an unconditional parameter). The float64 and int64 columns of a
+sample are the rows of one 2-D array per dtype (C-contiguous views; the block lives as long as
+any of its columns).
 
 Methods (``Space.sample(n, seed=0, method="random", start=0)``): ``random`` (a counter-based
 SplitMix64 stream, so row k is drawn without rows 0..k-1), ``sobol`` (Joe-Kuo directions, linear
@@ -319,10 +321,11 @@ class Space:
     ``Space({"name": dist, ...})`` for names that are not Python identifiers. Parameter i (in the
     order given) is dimension i of every sampling method."""
 
-    __slots__ = ("_core", "_params")
+    __slots__ = ("_core", "_params", "_tables")
 
     _params: dict[str, Distribution]
     _core: SearchSpace
+    _tables: list[npt.NDArray[Any] | None]
 
     def __init__(self, params: Mapping[str, Distribution] | None = None, /, **kwargs: Distribution):
         merged: dict[str, Distribution] = {}
@@ -347,6 +350,11 @@ class Space:
             specs.append((name, dist._kind, dist._fields(), when))
         object.__setattr__(self, "_params", merged)
         object.__setattr__(self, "_core", SearchSpace(specs))
+        tables = [
+            _table(dist) if kind == "index" else None
+            for dist, kind in zip(merged.values(), self._core.kinds)
+        ]
+        object.__setattr__(self, "_tables", tables)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Space is immutable")
@@ -405,8 +413,8 @@ class Space:
                 "Space.sample(): method must be a string, "
                 f"got {method!r} of type '{_type_name(method)}'"
             )
-        cols = self._core.sample(n, seed, method, start)
-        return Trials._build(self, cols)
+        cols, taken = self._core.sample(n, seed, method, start, self._tables)
+        return Trials._build(self, cols, taken)
 
     def grid(self, k: int) -> Trials:
         """The grid: ``k`` points per float axis including both ends (geometric on log axes, exact
@@ -473,6 +481,18 @@ def _count(func: str, name: str, x: object) -> int:
     return v
 
 
+def _table(dist: Distribution) -> npt.NDArray[Any]:
+    """What a choice's option-index column is taken from: its options, then None (index -1,
+    inactive); a bool array for all-bool options of an unconditional parameter."""
+    options = dist._args["options"]
+    if all(isinstance(o, bool) for o in options) and not dist._when:
+        return np.array(options, dtype=bool)
+    table = np.empty(len(options) + 1, dtype=object)
+    for i, option in enumerate(options):  # index -1: table[-1], None
+        table[i] = option
+    return table
+
+
 def _levels(
     name: str, parent: str, values: tuple[Any, ...], params: Mapping[str, Distribution]
 ) -> list[int]:
@@ -510,21 +530,22 @@ class Trials:
         raise TypeError("Trials are made by Space.sample() and Space.grid()")
 
     @classmethod
-    def _build(cls, space: Space, cols: list[npt.NDArray[Any]]) -> Trials:
+    def _build(
+        cls,
+        space: Space,
+        cols: list[npt.NDArray[Any]],
+        taken: list[npt.NDArray[Any] | None] | None = None,
+    ) -> Trials:
+        """Trials of the core's columns; an option-index column becomes its options, from
+        ``taken`` (the core's takes) or taken here."""
         self = object.__new__(cls)
         columns: dict[str, npt.NDArray[Any]] = {}
         index: dict[str, npt.NDArray[np.int64]] = {}
-        for (name, dist), kind, col in zip(space._params.items(), space._core.kinds, cols):
-            if kind == "index":
+        for i, (name, col, table) in enumerate(zip(space._params, cols, space._tables)):
+            if table is not None:
                 index[name] = col
-                options = dist._args["options"]
-                if all(isinstance(o, bool) for o in options) and not dist._when:
-                    table = np.array(options, dtype=bool)
-                else:
-                    table = np.empty(len(options) + 1, dtype=object)
-                    for i, option in enumerate(options):  # index -1: table[-1], None
-                        table[i] = option
-                col = table[col]
+                options = taken[i] if taken is not None else None
+                col = table.take(col) if options is None else options
             columns[name] = col
         object.__setattr__(self, "_space", space)
         object.__setattr__(self, "_columns", columns)
