@@ -60,9 +60,15 @@ class Row:
     met: bool
 
 
-def best_time(fn: Callable[[], object], number: int = 1, repeat: int = 5) -> float:
-    """Seconds per call, the best of ``repeat`` rounds of ``number`` calls."""
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+def best_times(fns: list[Callable[[], object]], number: int = 1, repeat: int = 5) -> list[float]:
+    """Seconds per call of each function, the best of ``repeat`` rounds of ``number`` calls.
+    The rounds take turns (a, b, a, b, …), so a burst of load on a shared machine slows
+    both sides of a comparison rather than one."""
+    best = [math.inf] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            best[i] = min(best[i], timeit.timeit(fn, number=number) / number)
+    return best
 
 
 def _progress(items: list[T], label: str) -> Iterator[T]:
@@ -81,12 +87,16 @@ def _progress(items: list[T], label: str) -> Iterator[T]:
 def schedule_rows(n: int) -> list[Row]:
     """``values(n)`` against the numpy expression, ``ndarray.fill`` and the Python reference."""
     schedule = warmup_cosine(n)
-    ours = best_time(lambda: schedule.values(n))
-    numpy_time = best_time(lambda: numpy_warmup_cosine(n), repeat=3)
     out = np.empty(n)
-    fill = best_time(lambda: out.fill(PEAK))
     spec, sample = schedule.to_dict(), range(0, n, max(n // 20_000, 1))
-    python = best_time(lambda: [reference.evaluate(spec, t) for t in sample], repeat=3)
+    ours, numpy_time, fill, python = best_times(
+        [
+            lambda: schedule.values(n),
+            lambda: numpy_warmup_cosine(n),
+            lambda: out.fill(PEAK),
+            lambda: [reference.evaluate(spec, t) for t in sample],
+        ]
+    )
     python *= n / len(sample)
     values = schedule.values(n)
     picks = np.random.default_rng(0).integers(0, n, 20_000)
@@ -162,23 +172,26 @@ def step_rows(groups: Iterable[int] = (1, 10), number: int = 2000) -> list[Row]:
 
     torch.set_num_threads(1)
 
-    def time_step(module: Any, build: Callable[[Any, Any], Any], n_groups: int) -> float:
+    def stepper(module: Any, build: Callable[[Any, Any], Any], n_groups: int) -> Callable[[], None]:
         params = [torch.nn.Parameter(torch.zeros(1)) for _ in range(n_groups)]
         optimizer = torch.optim.SGD([{"params": [p]} for p in params], lr=0.1, momentum=0.9)
         scheduler = build(module, optimizer)
         plateau = isinstance(scheduler, torch_schedulers.ReduceLROnPlateau)
-        step = (lambda: scheduler.step(1.0)) if plateau else scheduler.step
+        step: Callable[[], None] = (lambda: scheduler.step(1.0)) if plateau else scheduler.step
         optimizer.step()
         step()
-        return best_time(step, number=number, repeat=5)
+        return step
 
     rows = []
     cases = [(name, build, g) for name, build in _scheduler_cases() for g in groups]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for name, build, n_groups in _progress(cases, "step()"):
-            mine = time_step(ours, build, n_groups)
-            theirs = time_step(torch_schedulers, build, n_groups)
+            mine, theirs = best_times(
+                [stepper(ours, build, n_groups), stepper(torch_schedulers, build, n_groups)],
+                number=number,
+                repeat=7,
+            )
             rows.append(
                 Row(
                     f"{name}.step(), {n_groups} group{'s' * (n_groups > 1)}",
@@ -253,8 +266,9 @@ def search_rows(log2_n: int = 20) -> list[Row]:
     def rate(seconds: float) -> str:
         return f"{n / seconds / 1e6:.1f} M/s"
 
-    ours = best_time(lambda: space.sample(n, seed=0, method="random"), repeat=3)
-    numpy_time = best_time(lambda: numpy_sample(n), repeat=3)
+    ours, numpy_time = best_times(
+        [lambda: space.sample(n, seed=0, method="random"), lambda: numpy_sample(n)]
+    )
     rows = [
         Row(
             f"sample(2**{log2_n}) random vs numpy",
@@ -269,8 +283,12 @@ def search_rows(log2_n: int = 20) -> list[Row]:
         qmc = importlib.import_module("scipy.stats.qmc")
     except ImportError:
         return rows
-    sobol = best_time(lambda: space.sample(n, seed=0, method="sobol"), repeat=3)
-    scipy_time = best_time(lambda: map_unit(qmc.Sobol(8, seed=0).random_base2(log2_n)), repeat=3)
+    sobol, scipy_time = best_times(
+        [
+            lambda: space.sample(n, seed=0, method="sobol"),
+            lambda: map_unit(qmc.Sobol(8, seed=0).random_base2(log2_n)),
+        ]
+    )
     rows.append(
         Row(
             f"sample(2**{log2_n}) sobol vs scipy",

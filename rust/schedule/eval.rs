@@ -135,7 +135,7 @@ fn restart_cycle(t: f64, len0: f64, mul: f64) -> (f64, f64) {
         let i = (t / len0).floor();
         return (i, i * len0);
     }
-    let start_of = |i: f64| len0 * (mul.powf(i) - 1.0) / (mul - 1.0);
+    let start_of = |i: f64| restart_start(i, len0, mul);
     // The logarithm gives the cycle up to rounding; the two loops settle it exactly.
     let mut i = ((1.0 + t * (mul - 1.0) / len0).ln() / mul.ln())
         .floor()
@@ -147,6 +147,42 @@ fn restart_cycle(t: f64, len0: f64, mul: f64) -> (f64, f64) {
         i += 1.0;
     }
     (i, start_of(i))
+}
+
+/// Where cycle `i` of `restarts` starts.
+fn restart_start(i: f64, len0: f64, mul: f64) -> f64 {
+    if mul == 1.0 {
+        i * len0
+    } else {
+        len0 * (mul.powf(i) - 1.0) / (mul - 1.0)
+    }
+}
+
+/// One cycle of `restarts`: the inner schedule's clock runs `scale` times slower and its
+/// distance from `end` is scaled by `height`.
+struct RestartCycle {
+    start: f64,
+    scale: f64,
+    height: f64,
+}
+
+impl RestartCycle {
+    fn new(cycle: f64, start: f64, mul: f64, decay: f64) -> Self {
+        RestartCycle {
+            start,
+            scale: mul.powf(cycle),
+            height: decay.powf(cycle),
+        }
+    }
+
+    fn value(&self, schedule: &Schedule, end: f64, t: f64) -> f64 {
+        let inner = schedule.value((t - self.start) / self.scale);
+        if self.height == 1.0 {
+            inner
+        } else {
+            end + self.height * (inner - end)
+        }
+    }
 }
 
 /// splitmix64's output function: a bijective mix of 64 bits.
@@ -338,13 +374,7 @@ impl Schedule {
                 if limit.is_some_and(|l| cycle >= l as f64) {
                     return end;
                 }
-                let inner = schedule.value((t - cycle_start) / mul.powf(cycle));
-                let height = decay.powf(cycle);
-                if height == 1.0 {
-                    inner
-                } else {
-                    end + height * (inner - end)
-                }
+                RestartCycle::new(cycle, cycle_start, *mul, *decay).value(schedule, end, t)
             }
             Noise {
                 schedule,
@@ -510,6 +540,36 @@ impl Schedule {
                 steps,
                 k,
             } if *k == 1.0 => kernels::fill_cosine(start, out, *from, *end, *steps),
+            // One cycle at a time, its constants computed once (`fill` has already cut the
+            // range where a `limit` ends it). A cycle of the inner clock is the inner fill.
+            Restarts {
+                schedule,
+                mul,
+                decay,
+                ..
+            } => {
+                let len0 = schedule.total_steps().unwrap_or(1).max(1) as f64;
+                let end = schedule.value(len0);
+                let mut done = 0usize;
+                while done < out.len() {
+                    let t = start + done as u64;
+                    let (i, cycle_start) = restart_cycle(t as f64, len0, *mul);
+                    let next = restart_start(i + 1.0, len0, *mul).ceil();
+                    let stop = if next >= (start + out.len() as u64) as f64 {
+                        out.len()
+                    } else {
+                        (next as u64 - start) as usize
+                    };
+                    let piece = &mut out[done..stop.max(done + 1)];
+                    let cycle = RestartCycle::new(i, cycle_start, *mul, *decay);
+                    if cycle.scale == 1.0 && cycle.height == 1.0 {
+                        schedule.fill(t - cycle_start as u64, piece);
+                    } else {
+                        kernels::for_steps(t, piece, |x| cycle.value(schedule, end, x));
+                    }
+                    done += piece.len();
+                }
+            }
             _ => self.fill_each(start, out),
         }
     }

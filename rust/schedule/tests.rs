@@ -242,6 +242,10 @@ fn fill_equals_value_across_joins_and_past_the_end() {
         "warmup(7, cosine(1.0, 0.1, 20))",
         "join([constant(1.0), linear(1.0, 0.0, 10), cyclic(0.0, 1.0, 3)], [5, 12])",
         "restarts(cosine(1.0, 0.0, 6), mul=2.0, limit=3).shift(4)",
+        "restarts(cosine(1.0, 0.0, 6))",
+        "restarts(warmup(2, cosine(1.0, 0.1, 5)), decay=0.5)",
+        "restarts(linear(1.0, 0.0, 3), mul=1.5, decay=0.9)",
+        "restarts(cosine(1.0, 0.0, 1), mul=3.0)",
         "one_cycle(0.1, 30, three_phase=True) * cosine(1.0, 0.5, 50)",
         "noise(step_decay(1.0, 3), end=20).per_epoch(2)",
     ];
