@@ -885,6 +885,45 @@ def test_state_dict_round_trip_types(case: Case) -> None:
     assert pickle.loads(pickle.dumps(state)) == state
 
 
+@pytest.mark.parametrize("case", RESUME_CASES, ids=lambda c: c.name)
+def test_deepcopy_continues_exactly(case: Case) -> None:
+    """A deep copy of optimizer and scheduler together (an in-memory checkpoint) continues
+    exactly as the original, on its own optimizer."""
+    opt = make_opt(SETUP2)
+    sched = build(case, opt, "ours")
+    drive(case, opt, sched, 0, 7)
+    opt2, sched2 = copy.deepcopy((opt, sched))
+    assert sched2.optimizer is opt2
+    assert _continue(case, opt2, sched2, 7) == _continue(case, opt, sched, 7)
+
+
+def test_shared_lambda_is_called_once_per_step() -> None:
+    """One function for every group: called once per step, each group's rate base * f(t)."""
+    calls: list[int] = []
+
+    def decay(t: int) -> float:
+        calls.append(t)
+        return 0.9**t
+
+    opt = make_opt(Setup((0.1, 0.2, 0.3), "sgd", False))
+    sched = lt.LambdaLR(opt, decay)
+    calls.clear()
+    for _ in range(2):
+        opt.step()
+        sched.step()
+    assert calls == [1, 2]
+    assert [g["lr"] for g in opt.param_groups] == [b * 0.9**2 for b in (0.1, 0.2, 0.3)]
+    assert sched.get_last_lr() == [b * 0.9**2 for b in (0.1, 0.2, 0.3)]
+
+
+@pytest.mark.parametrize("settings", [{"patience": 1.5}, {"cooldown": 0.5, "patience": 0}])
+def test_plateau_non_integer_settings_match_torch(settings: dict[str, float]) -> None:
+    """Settings the Rust rule does not take (torch accepts floats) go through torch's path."""
+    metrics = [1.0, 0.9, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.8, 0.7] * 2
+    case = Case("ReduceLROnPlateau", {"factor": 0.5, **settings}, n=20, metrics=metrics)
+    compare_runs(case, SETUP2)
+
+
 @SETTINGS
 @given(data=st.data())
 def test_resume_random_cases(data: Any) -> None:
