@@ -33,9 +33,7 @@ gammas = st.floats(min_value=0.3, max_value=1.05)
 
 
 def _sorted_unique(draw: Draw, lo: int, hi: int, min_size: int, max_size: int) -> list[int]:
-    return sorted(
-        draw(st.sets(st.integers(lo, hi), min_size=min_size, max_size=max_size))
-    )
+    return sorted(draw(st.sets(st.integers(lo, hi), min_size=min_size, max_size=max_size)))
 
 
 def _one_cycle_pct(draw: Draw, total: int, three_phase: bool) -> float:
@@ -312,9 +310,7 @@ def _steps(draw: Draw, s: lr.Schedule) -> list[float]:
     fixed: list[float] = [0, 1, max(horizon - 1, 0), horizon, horizon + 1, 10 * horizon + 7]
     fixed += [10**6 + 0.5, 123_456_789]
     ints = draw(st.lists(st.integers(0, 2 * horizon + 5), min_size=1, max_size=12))
-    floats = draw(
-        st.lists(st.floats(0.0, 2.0 * horizon + 5.0, allow_subnormal=False), max_size=8)
-    )
+    floats = draw(st.lists(st.floats(0.0, 2.0 * horizon + 5.0, allow_subnormal=False), max_size=8))
     return [*fixed, *ints, *floats]
 
 
@@ -438,9 +434,24 @@ def _batch_case(draw: Draw) -> tuple[lr.Schedule, list[lr.Schedule]]:
     case = draw(
         st.sampled_from(
             [
-                "cosine", "linear", "exponential", "exp_decay", "polynomial", "step_decay",
-                "multistep", "inverse_sqrt", "cyclic", "one_cycle", "one_cycle_momentum", "wsd",
-                "warmup", "restarts", "noise", "stack", "arith", "constant",
+                "cosine",
+                "linear",
+                "exponential",
+                "exp_decay",
+                "polynomial",
+                "step_decay",
+                "multistep",
+                "inverse_sqrt",
+                "cyclic",
+                "one_cycle",
+                "one_cycle_momentum",
+                "wsd",
+                "warmup",
+                "restarts",
+                "noise",
+                "stack",
+                "arith",
+                "constant",
             ]
         )
     )
@@ -534,7 +545,9 @@ def test_batches_equal_their_items(data: st.DataObject) -> None:
     b = len(items)
     assert batch.batch_size == b
     totals = [s.total_steps for s in items]
-    assert batch.total_steps == (None if None in totals else max(t for t in totals if t is not None))
+    assert batch.total_steps == (
+        None if None in totals else max(t for t in totals if t is not None)
+    )
     spec = batch.to_dict()
     assert spec["kind"] == "stack" and spec["schedules"] == [s.to_dict() for s in items]
     with pytest.raises(ValueError):
