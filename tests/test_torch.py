@@ -500,6 +500,12 @@ def test_warm_restarts_fractional_epochs(t_mult: int) -> None:
             assert_close_lists(ours, [g["lr"] for g in opt_t.param_groups], 0.1, f"{epoch}+{i}")
             assert sched_o.last_epoch == sched_t.last_epoch
             assert_close_lists(sched_o.get_last_lr(), sched_t.get_last_lr(), 0.1, "last_lr")
+    for k in range(3 * 3**t_mult):  # plain steps after a fractional one keep the fraction
+        sched_t.step()
+        sched_o.step()
+        ours = [g["lr"] for g in opt_o.param_groups]
+        assert_close_lists(ours, [g["lr"] for g in opt_t.param_groups], 0.1, f"plain step {k}")
+        assert sched_o.last_epoch == sched_t.last_epoch
 
 
 def test_tensor_lr_float32_in_place() -> None:

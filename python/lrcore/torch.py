@@ -883,8 +883,9 @@ class CosineAnnealingWarmRestarts(_Scheduler):
     """torch CosineAnnealingWarmRestarts — ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``.
 
     ``step(epoch)`` accepts fractional epochs (``epoch + i / iters``) without a warning, as in
-    torch. torch's checks and messages for ``T_0``, ``T_mult`` and ``eta_min`` are kept;
-    ``eta_min`` must also be non-negative.
+    torch, and a plain ``step()`` after one keeps the fraction (torch's ``T_cur + 1``): the
+    schedule's clock is ``last_epoch + _fraction``. torch's checks and messages for ``T_0``,
+    ``T_mult`` and ``eta_min`` are kept; ``eta_min`` must also be non-negative.
     """
 
     _counts_steps = False
@@ -907,7 +908,7 @@ class CosineAnnealingWarmRestarts(_Scheduler):
             )
         self.T_0, self.T_mult = T_0, T_mult
         self.eta_min = _non_negative("CosineAnnealingWarmRestarts", "eta_min", eta_min)
-        self._epoch: float = float(max(last_epoch, 0))
+        self._fraction = 0.0
         super().__init__(optimizer, last_epoch)
 
     def _lr_schedules(self) -> list[Schedule]:
@@ -919,33 +920,31 @@ class CosineAnnealingWarmRestarts(_Scheduler):
     def step(self, epoch: float | None = None) -> None:
         """One step, or a jump to ``epoch`` (fractional epochs allowed, no warning)."""
         if epoch is None:  # torch's own step(): no order warning, _step_count untouched
-            if self._advance is not None and self._advance(self.__dict__):
-                self._epoch = float(self.last_epoch)
+            if not self._fraction and self._advance is not None and self._advance(self.__dict__):
                 return
             self.last_epoch += 1
-            self._epoch = float(self.last_epoch)
         else:
             if epoch < 0:
                 raise ValueError(f"Expected non-negative epoch, but got {epoch}")
-            self._epoch = float(epoch)
             self.last_epoch = math.floor(epoch)
-        self._write(self._epoch)
+            self._fraction = epoch - self.last_epoch  # exact: the low bits of epoch
+        self._write(self.last_epoch + self._fraction)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)
-        if "_epoch" not in state:  # torch's state: where the current cycle started + T_cur
+        if "_fraction" not in state:  # torch's state: where the current cycle started + T_cur
             t0, mult, t_i = state["T_0"], state["T_mult"], state["T_i"]
             if mult == 1:
                 start = t0 * math.floor((state["last_epoch"] - state["T_cur"] + 0.5) / t0)
             else:
                 start = t0 * (t_i // t0 - 1) // (mult - 1)
-            state["_epoch"] = float(start + state["T_cur"])
+            state["_fraction"] = float(start + state["T_cur"] - state["last_epoch"])
         for key in ("T_i", "T_cur"):
             state.pop(key, None)
         self.__dict__.update(state)
         self.base_lrs = [float(b) for b in self.base_lrs]
         self._build()
-        self._write(self._epoch)
+        self._write(self.last_epoch + self._fraction)
 
 
 class ReduceLROnPlateau(_torch.ReduceLROnPlateau):

@@ -154,33 +154,51 @@ fn restart_start(i: f64, len0: f64, mul: f64) -> f64 {
     if mul == 1.0 {
         i * len0
     } else {
-        len0 * (mul.powf(i) - 1.0) / (mul - 1.0)
+        len0 * (power(mul, i) - 1.0) / (mul - 1.0)
+    }
+}
+
+/// `x^i` for a cycle index `i` (a whole number): repeated squaring, several times cheaper than
+/// `powf` on a per-step path, and exact where the result is (integer `x`, as torch's `T_mult`).
+fn power(x: f64, i: f64) -> f64 {
+    if i <= i32::MAX as f64 {
+        x.powi(i as i32)
+    } else {
+        x.powf(i)
     }
 }
 
 /// One cycle of `restarts`: the inner schedule's clock runs `scale` times slower and its
-/// distance from `end` is scaled by `height`.
+/// distance from `end` (the inner schedule's final value) is scaled by `height`.
 struct RestartCycle {
     start: f64,
     scale: f64,
     height: f64,
+    end: f64,
 }
 
 impl RestartCycle {
-    fn new(cycle: f64, start: f64, mul: f64, decay: f64) -> Self {
+    fn new(schedule: &Schedule, len0: f64, cycle: f64, start: f64, mul: f64, decay: f64) -> Self {
+        let height = power(decay, cycle);
         RestartCycle {
             start,
-            scale: mul.powf(cycle),
-            height: decay.powf(cycle),
+            scale: power(mul, cycle),
+            height,
+            // Only a decaying cycle needs it; the per-step path skips the evaluation.
+            end: if height == 1.0 {
+                0.0
+            } else {
+                schedule.value(len0)
+            },
         }
     }
 
-    fn value(&self, schedule: &Schedule, end: f64, t: f64) -> f64 {
+    fn value(&self, schedule: &Schedule, t: f64) -> f64 {
         let inner = schedule.value((t - self.start) / self.scale);
         if self.height == 1.0 {
             inner
         } else {
-            end + self.height * (inner - end)
+            self.end + self.height * (inner - self.end)
         }
     }
 }
@@ -369,12 +387,12 @@ impl Schedule {
                 limit,
             } => {
                 let len0 = schedule.total_steps().unwrap_or(1).max(1) as f64;
-                let end = schedule.value(len0);
                 let (cycle, cycle_start) = restart_cycle(t, len0, *mul);
                 if limit.is_some_and(|l| cycle >= l as f64) {
-                    return end;
+                    return schedule.value(len0);
                 }
-                RestartCycle::new(cycle, cycle_start, *mul, *decay).value(schedule, end, t)
+                RestartCycle::new(schedule, len0, cycle, cycle_start, *mul, *decay)
+                    .value(schedule, t)
             }
             Noise {
                 schedule,
@@ -441,11 +459,7 @@ impl Schedule {
             } => {
                 let cycles = (*limit)? as f64;
                 let len0 = schedule.total_steps()? as f64;
-                let total = if *mul == 1.0 {
-                    len0 * cycles
-                } else {
-                    len0 * (mul.powf(cycles) - 1.0) / (mul - 1.0)
-                };
+                let total = restart_start(cycles, len0, *mul);
                 Some(total.ceil().min(u64::MAX as f64) as u64)
             }
             Noise { schedule, end, .. } => Some(schedule.total_steps()?.max((*end)?)),
@@ -549,7 +563,6 @@ impl Schedule {
                 ..
             } => {
                 let len0 = schedule.total_steps().unwrap_or(1).max(1) as f64;
-                let end = schedule.value(len0);
                 let mut done = 0usize;
                 while done < out.len() {
                     let t = start + done as u64;
@@ -561,11 +574,11 @@ impl Schedule {
                         (next as u64 - start) as usize
                     };
                     let piece = &mut out[done..stop.max(done + 1)];
-                    let cycle = RestartCycle::new(i, cycle_start, *mul, *decay);
+                    let cycle = RestartCycle::new(schedule, len0, i, cycle_start, *mul, *decay);
                     if cycle.scale == 1.0 && cycle.height == 1.0 {
                         schedule.fill(t - cycle_start as u64, piece);
                     } else {
-                        kernels::for_steps(t, piece, |x| cycle.value(schedule, end, x));
+                        kernels::for_steps(t, piece, |x| cycle.value(schedule, x));
                     }
                     done += piece.len();
                 }
