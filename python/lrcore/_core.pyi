@@ -51,7 +51,11 @@ class Schedule:
 class Stepper:
     @staticmethod
     def schedules(
-        rates: Schedule, keys: Sequence[str], limit: int | None = None, counts_steps: bool = True
+        rates: Schedule,
+        keys: Sequence[str],
+        limit: int | None = None,
+        counts_steps: bool = True,
+        targets: Sequence[tuple[int, int]] | None = None,
     ) -> Stepper: ...
     @staticmethod
     def lambdas(bases: Sequence[float], fns: Sequence[Callable[[int], float]]) -> Stepper: ...

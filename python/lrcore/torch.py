@@ -1176,6 +1176,14 @@ class ChainedScheduler(_Composite):
         super().load_state_dict(state)
 
 
+def _target(key: str, group: dict[str, Any]) -> str:
+    """The param-group entry a ParamScheduler key drives: ``beta1``, and ``momentum`` in a
+    group without one, are ``betas[0]``."""
+    if key == "beta1" or (key == "momentum" and "momentum" not in group and "betas" in group):
+        return "betas"
+    return key
+
+
 _Spec = Union[Schedule, float, Sequence[Union[Schedule, float]], dict[int, Union[Schedule, float]]]
 
 
@@ -1236,20 +1244,24 @@ class ParamScheduler(LRScheduler):
                 raise _fail("ParamScheduler", f"{key} group index", f"in [0, {len(groups)})", i)
             if not isinstance(s, Schedule):
                 s = lr.constant(s)
-            target = "betas" if key == "beta1" else key
-            if key == "momentum" and "momentum" not in groups[i] and "betas" in groups[i]:
-                target = "betas"
+            target = _target(key, groups[i])
             if target not in groups[i]:
                 raise ValueError(f"ParamScheduler(): param_groups[{i}] has no key '{target}'")
             out[i] = s
         return out
 
     def _compile(self) -> None:
-        """One batch per key, so a step is one Rust call per key."""
-        self._batches = {
-            key: (list(per_group), lr.stack(list(per_group.values())))
+        """One stepper for every scheduled entry, so a step is one Rust call."""
+        groups = self.optimizer.param_groups
+        self._entries = [
+            (i, _target(key, groups[i]))
             for key, per_group in self._schedules.items()
-        }
+            for i in per_group
+        ]
+        keys = list(dict.fromkeys(target for _, target in self._entries))
+        schedules = [s for per_group in self._schedules.values() for s in per_group.values()]
+        targets = [(i, keys.index(target)) for i, target in self._entries]
+        self._stepper = Stepper.schedules(lr.stack(schedules), keys, targets=targets)
 
     def step(self, epoch: int | None = None) -> None:
         """Advances one step (or jumps to ``epoch``) and writes every scheduled key."""
@@ -1259,13 +1271,13 @@ class ParamScheduler(LRScheduler):
 
     def _write(self) -> None:
         groups = self.optimizer.param_groups
-        for key, (indices, batch) in self._batches.items():
-            for i, value in zip(indices, batch.values_at(self.last_epoch)):
-                group = groups[i]
-                if key == "beta1" or (key == "momentum" and "momentum" not in group):
-                    group["betas"] = (value, *group["betas"][1:])
-                else:
-                    self._tensor_writer(group, i, key, value)
+        values, written = self._stepper.write(self.last_epoch, self.__dict__)
+        if not written:  # Tensor entries, filled in place; betas given as a list
+            for (i, key), value in zip(self._entries, values):
+                if key == "betas":
+                    groups[i]["betas"] = (value, *groups[i]["betas"][1:])
+                elif groups[i][key].__class__ is not float:
+                    self._tensor_writer(groups[i], i, key, value)
         self._last_lr = [float(g["lr"]) for g in groups]
 
     def get_last_lr(self) -> list[float | Tensor]:

@@ -54,12 +54,14 @@ impl Functions {
 
 /// Writes a scheduler's values into its optimizer's param groups. With G groups and keys
 /// `(k0, k1, …)`, value `j·G + g` goes into `groups[g][kj]` (for `"betas"`, into the tuple's
-/// first element). `state` is the scheduler's `__dict__`: it holds `optimizer`, `last_epoch`,
-/// `_step_count` and `_last_lr`, under torch's names.
+/// first element), or value i into `groups[g][kj]` for `targets[i] = (g, j)`. `state` is the
+/// scheduler's `__dict__`: it holds `optimizer`, `last_epoch`, `_step_count` and `_last_lr`,
+/// under torch's names.
 #[pyclass(frozen, module = "lrcore._core", name = "Stepper")]
 pub struct PyStepper {
     rates: Rates,
     keys: Vec<(Py<PyString>, bool)>,
+    targets: Option<Vec<(usize, usize)>>,
     /// The last step `advance` may take (OneCycleLR raises past it, on the slow path).
     limit: Option<i64>,
     /// Whether `step()` counts `_step_count` (CosineAnnealingWarmRestarts does not, as in torch).
@@ -71,6 +73,7 @@ fn stepper(
     keys: Vec<Bound<'_, PyString>>,
     limit: Option<i64>,
     counts: bool,
+    targets: Option<Vec<(usize, usize)>>,
 ) -> PyStepper {
     let keys = keys
         .into_iter()
@@ -82,6 +85,7 @@ fn stepper(
     PyStepper {
         rates,
         keys,
+        targets,
         limit,
         counts_steps: counts,
     }
@@ -141,26 +145,28 @@ impl PyStepper {
     ) -> PyResult<Vec<Option<Entry<'py>>>> {
         let per_key = values.len() / self.keys.len().max(1);
         let mut entries = Vec::with_capacity(values.len());
-        for (j, (key, betas)) in self.keys.iter().enumerate() {
-            let key = key.bind(groups.py());
-            for g in 0..per_key {
-                let entry = match groups.get_item(g) {
-                    Ok(group) => {
-                        let group = group.cast_into::<PyDict>()?;
-                        let old = group.get_item(key)?;
-                        old.filter(|old| {
-                            if *betas {
-                                old.is_instance_of::<PyTuple>()
-                            } else {
-                                old.is_exact_instance_of::<PyFloat>()
-                            }
-                        })
-                        .map(|old| Entry { group, key: j, old })
-                    }
-                    Err(_) => None,
-                };
-                entries.push(entry);
-            }
+        for i in 0..values.len() {
+            let (g, j) = match &self.targets {
+                Some(targets) => targets[i],
+                None => (i % per_key, i / per_key),
+            };
+            let (key, betas) = &self.keys[j];
+            let entry = match groups.get_item(g) {
+                Ok(group) => {
+                    let group = group.cast_into::<PyDict>()?;
+                    let old = group.get_item(key.bind(groups.py()))?;
+                    old.filter(|old| {
+                        if *betas {
+                            old.is_instance_of::<PyTuple>()
+                        } else {
+                            old.is_exact_instance_of::<PyFloat>()
+                        }
+                    })
+                    .map(|old| Entry { group, key: j, old })
+                }
+                Err(_) => None,
+            };
+            entries.push(entry);
         }
         Ok(entries)
     }
@@ -189,21 +195,28 @@ struct Entry<'py> {
 
 #[pymethods]
 impl PyStepper {
-    /// Values from one schedule per (key, group), as `Schedule.values_at` gives them.
+    /// Values from a batch of schedules, as `Schedule.values_at` gives them: one per (key,
+    /// group), or one per `targets` entry `(group, key index)`.
     #[staticmethod]
-    #[pyo3(signature = (rates, keys, limit = None, counts_steps = true))]
+    #[pyo3(signature = (rates, keys, limit = None, counts_steps = true, targets = None))]
     fn schedules(
         rates: &PySchedule,
         keys: Vec<Bound<'_, PyString>>,
         limit: Option<i64>,
         counts_steps: bool,
-    ) -> Self {
-        stepper(
-            Rates::Schedules(rates.inner.clone()),
-            keys,
-            limit,
-            counts_steps,
-        )
+        targets: Option<Vec<(usize, usize)>>,
+    ) -> PyResult<Self> {
+        if let Some(targets) = &targets {
+            let fits = targets.len() == rates.inner.items().len()
+                && targets.iter().all(|&(_, j)| j < keys.len());
+            if !fits {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "Stepper.schedules(): targets must give (group, key index) for each schedule",
+                ));
+            }
+        }
+        let rates = Rates::Schedules(rates.inner.clone());
+        Ok(stepper(rates, keys, limit, counts_steps, targets))
     }
 
     /// Learning rates `bases[g] * fns[g](t)` (torch LambdaLR).
@@ -211,7 +224,7 @@ impl PyStepper {
     fn lambdas(py: Python<'_>, bases: Vec<f64>, fns: Vec<Py<PyAny>>) -> Self {
         let keys = vec![intern!(py, "lr").clone()];
         let fns = Functions::new(fns);
-        stepper(Rates::Lambdas { bases, fns }, keys, None, true)
+        stepper(Rates::Lambdas { bases, fns }, keys, None, true, None)
     }
 
     /// Learning rates `bases[g] * fns[g](1) * … * fns[g](t)` (torch MultiplicativeLR).
@@ -219,7 +232,7 @@ impl PyStepper {
     fn products(py: Python<'_>, bases: Vec<f64>, fns: Vec<Py<PyAny>>) -> Self {
         let keys = vec![intern!(py, "lr").clone()];
         let fns = Functions::new(fns);
-        stepper(Rates::Products { bases, fns }, keys, None, true)
+        stepper(Rates::Products { bases, fns }, keys, None, true, None)
     }
 
     /// The values of step `t`: every key's for every group.
@@ -246,9 +259,13 @@ impl PyStepper {
     /// A whole `scheduler.step()`: the next step's values written, `last_epoch` and
     /// `_step_count` advanced, `_last_lr` set. Returns False, having changed nothing, where
     /// torch's step does more than that (its first step checks the call order; past `limit`
-    /// it raises) or an entry is not a float; the caller then takes its general path.
+    /// it raises) or an entry is not a float; the caller then takes its general path. For the
+    /// drop-ins' layout only (key 0 the learning rate of every group, no `targets`).
     fn advance(&self, state: &Bound<'_, PyDict>) -> PyResult<bool> {
         let py = state.py();
+        if self.targets.is_some() {
+            return Ok(false);
+        }
         let count_key = intern!(py, "_step_count");
         let count: i64 = match state.get_item(count_key)? {
             Some(count) => count.extract()?,
@@ -301,7 +318,8 @@ impl PyStepper {
                         inner: batch.clone(),
                     },
                 )?;
-                let args = (rates, keys, self.limit, self.counts_steps).into_pyobject(py)?;
+                let args = (rates, keys, self.limit, self.counts_steps, &self.targets);
+                let args = args.into_pyobject(py)?;
                 ("schedules", args)
             }
             Rates::Lambdas { bases, fns } => ("lambdas", (bases, &fns.fns).into_pyobject(py)?),
