@@ -28,7 +28,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal, SupportsFloat, Union, cast
+from typing import Any, Literal, Union, cast
 
 import torch
 from torch import Tensor
@@ -36,7 +36,7 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as _torch
 
 import lrcore as lr
-from lrcore._core import Schedule, Stepper, plateau_step
+from lrcore._core import Schedule, Stepper
 
 __all__ = [
     "ChainedScheduler",
@@ -948,8 +948,7 @@ class CosineAnnealingWarmRestarts(_Scheduler):
 
 
 class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
-    """torch ReduceLROnPlateau (a subclass of it, with its messages; its rule is
-    ``lrcore``'s Rust port, checked against torch's class step by step).
+    """torch ReduceLROnPlateau (a subclass of it, with its logic and messages).
 
     Unlike torch it checks up front that ``factor`` is positive (a negative factor clamps to
     ``min_lr`` in torch), that ``min_lr``, ``patience``, ``cooldown``, ``threshold`` and ``eps``
@@ -985,12 +984,6 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         super().__init__(
             optimizer, mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps
         )
-
-    def step(self, metrics: SupportsFloat, epoch: int | None = None) -> None:  # type: ignore[override]
-        """torch's step, in one Rust call where the rates are floats (torch's path otherwise)."""
-        if epoch is None and plateau_step(self.__dict__, metrics):
-            return
-        super().step(metrics, epoch)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)

@@ -17,7 +17,7 @@ mod core_module {
     #[pymodule_export]
     use super::search::{check_distribution, max_qmc_dims, PySearchSpace};
     #[pymodule_export]
-    use super::stepper::{plateau_step, PyStepper};
+    use super::stepper::PyStepper;
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -8,7 +8,6 @@ use pyo3::types::{PyDict, PyFloat, PyList, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use super::schedule::PySchedule;
-use crate::plateau::{self, Plateau, PlateauState};
 use crate::schedule::Batch;
 
 /// Where a step's values come from.
@@ -336,103 +335,4 @@ impl PyStepper {
         }
         Ok(())
     }
-}
-
-fn read_f64(state: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<Option<f64>> {
-    Ok(state.get_item(key)?.and_then(|v| v.extract().ok()))
-}
-
-fn read_i64(state: &Bound<'_, PyDict>, key: &Bound<'_, PyString>) -> PyResult<Option<i64>> {
-    Ok(state.get_item(key)?.and_then(|v| v.extract().ok()))
-}
-
-fn read_is(state: &Bound<'_, PyDict>, key: &Bound<'_, PyString>, text: &str) -> PyResult<bool> {
-    state.get_item(key)?.map_or(Ok(false), |v| v.eq(text))
-}
-
-/// A whole `ReduceLROnPlateau.step(metrics)` (torch's rule, [`crate::plateau`]) on the
-/// scheduler's `__dict__`: the counters advanced, the rates cut when due, `_last_lr` set.
-/// Returns False, having changed nothing, where torch's own path is needed: a metric that is
-/// not a number, a rate that is not a float, settings of other types, or `min_lrs` that do
-/// not match the param groups.
-#[pyfunction]
-pub fn plateau_step(state: &Bound<'_, PyDict>, metrics: &Bound<'_, PyAny>) -> PyResult<bool> {
-    let py = state.py();
-    let Ok(metric) = metrics.extract::<f64>() else {
-        return Ok(false);
-    };
-    let keys = [
-        intern!(py, "last_epoch"),
-        intern!(py, "best"),
-        intern!(py, "num_bad_epochs"),
-        intern!(py, "cooldown_counter"),
-    ];
-    let (Some(epoch), Some(best), Some(bad_epochs), Some(cooldown_counter)) = (
-        read_i64(state, keys[0])?,
-        read_f64(state, keys[1])?,
-        read_i64(state, keys[2])?,
-        read_i64(state, keys[3])?,
-    ) else {
-        return Ok(false);
-    };
-    let (Some(threshold), Some(patience), Some(cooldown)) = (
-        read_f64(state, intern!(py, "threshold"))?,
-        read_i64(state, intern!(py, "patience"))?,
-        read_i64(state, intern!(py, "cooldown"))?,
-    ) else {
-        return Ok(false);
-    };
-    let rule = Plateau {
-        maximize: read_is(state, intern!(py, "mode"), "max")?,
-        relative: read_is(state, intern!(py, "threshold_mode"), "rel")?,
-        threshold,
-        patience,
-        cooldown,
-    };
-    let groups = PyStepper::groups(state)?;
-    let lr = intern!(py, "lr");
-    let mut rates = Vec::with_capacity(groups.len());
-    for group in groups.iter() {
-        match group.cast_into::<PyDict>()?.get_item(lr)? {
-            Some(rate) if rate.is_exact_instance_of::<PyFloat>() => rates.push(rate.extract()?),
-            _ => return Ok(false),
-        }
-    }
-    let mut after = PlateauState {
-        best,
-        bad_epochs,
-        cooldown_counter,
-    };
-    let mut cuts = vec![None; rates.len()];
-    if rule.observe(&mut after, metric) {
-        let (Some(factor), Some(eps)) = (
-            read_f64(state, intern!(py, "factor"))?,
-            read_f64(state, intern!(py, "eps"))?,
-        ) else {
-            return Ok(false);
-        };
-        let min_lrs: Option<Vec<f64>> = state
-            .get_item(intern!(py, "min_lrs"))?
-            .and_then(|m| m.extract().ok());
-        match min_lrs {
-            Some(min_lrs) if min_lrs.len() == rates.len() => {
-                for ((cut, &rate), &floor) in cuts.iter_mut().zip(&rates).zip(&min_lrs) {
-                    *cut = plateau::cut(rate, factor, floor, eps);
-                }
-            }
-            _ => return Ok(false),
-        }
-    }
-    for ((group, rate), cut) in groups.iter().zip(rates.iter_mut()).zip(cuts) {
-        if let Some(new) = cut {
-            group.cast_into::<PyDict>()?.set_item(lr, new)?;
-            *rate = new;
-        }
-    }
-    state.set_item(keys[0], epoch + 1)?;
-    state.set_item(keys[1], after.best)?;
-    state.set_item(keys[2], after.bad_epochs)?;
-    state.set_item(keys[3], after.cooldown_counter)?;
-    state.set_item(intern!(py, "_last_lr"), rates)?;
-    Ok(true)
 }
