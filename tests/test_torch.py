@@ -924,7 +924,7 @@ def test_shared_lambda_is_called_once_per_step() -> None:
 
 @pytest.mark.parametrize("settings", [{"patience": 1.5}, {"cooldown": 0.5, "patience": 0}])
 def test_plateau_non_integer_settings_match_torch(settings: dict[str, float]) -> None:
-    """Settings the Rust rule does not take (torch accepts floats) go through torch's path."""
+    """Non-integer patience and cooldown, which torch accepts, behave as in torch."""
     metrics = [1.0, 0.9, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.8, 0.7] * 2
     case = Case("ReduceLROnPlateau", {"factor": 0.5, **settings}, n=20, metrics=metrics)
     compare_runs(case, SETUP2)

@@ -1115,6 +1115,8 @@ class SequentialLR(_Composite):
 
     def step(self, metrics: Any = None) -> None:
         """Advances one step; in a final ReduceLROnPlateau phase ``metrics`` goes to it."""
+        if self._advance is not None and self._advance(self.__dict__):
+            return  # no plateau phase, no momentum: the stepper did all of it
         super().step()
         if not self._in_plateau(self.last_epoch):
             return
