@@ -903,6 +903,31 @@ def test_deepcopy_continues_exactly(case: Case) -> None:
     assert _continue(case, opt2, sched2, 7) == _continue(case, opt, sched, 7)
 
 
+class _Scaled:
+    """A callable object with state, as torch's state dicts save them."""
+
+    def __init__(self) -> None:
+        self.k = 1.0
+
+    def __call__(self, t: int) -> float:
+        return self.k * 0.9**t
+
+
+def test_deepcopy_uses_its_own_functions_and_tensors() -> None:
+    """A copy steps its own optimizer's Tensor rates and calls its own callable objects."""
+    opt = make_opt(Setup((0.1, 0.04), "sgd", True))
+    sched = lt.LambdaLR(opt, _Scaled())
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    opt2, sched2 = copy.deepcopy((opt, sched))
+    sched2.lr_lambdas[0].k = 2.0
+    opt2.step()
+    sched2.step()
+    assert [float(g["lr"]) for g in opt2.param_groups] == [b * 2.0 * 0.9**4 for b in (0.1, 0.04)]
+    assert [float(g["lr"]) for g in opt.param_groups] == [b * 0.9**3 for b in (0.1, 0.04)]
+
+
 def test_shared_lambda_is_called_once_per_step() -> None:
     """One function for every group: called once per step, each group's rate base * f(t)."""
     calls: list[int] = []
@@ -920,6 +945,39 @@ def test_shared_lambda_is_called_once_per_step() -> None:
     assert calls == [1, 2]
     assert [g["lr"] for g in opt.param_groups] == [b * 0.9**2 for b in (0.1, 0.2, 0.3)]
     assert sched.get_last_lr() == [b * 0.9**2 for b in (0.1, 0.2, 0.3)]
+
+
+def test_shared_lambda_once_per_step_with_tensor_lr() -> None:
+    """The general path (a Tensor rate) calls the function once per step too."""
+    calls: list[int] = []
+
+    def decay(t: int) -> float:
+        calls.append(t)
+        return 0.9**t
+
+    opt = make_opt(Setup((0.1, 0.2), "sgd", True))
+    sched = lt.LambdaLR(opt, decay)
+    calls.clear()
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    assert calls == [1, 2, 3]
+    assert [float(g["lr"]) for g in opt.param_groups] == pytest.approx(
+        [b * 0.9**3 for b in (0.1, 0.2)], rel=1e-6
+    )
+
+
+def test_fractional_last_epoch_then_plain_step() -> None:
+    """After the deprecated ``step(2.5)``, a plain step continues from 3.5 as torch's does."""
+    opts = [make_opt(SETUP2) for _ in range(2)]
+    scheds = [m.StepLR(o, 2, 0.5) for m, o in zip((ts, lt), opts)]
+    with quiet_torch():
+        for sched in scheds:
+            sched.step(2.5)
+            sched.step()
+    assert scheds[1].last_epoch == scheds[0].last_epoch == 3.5
+    ours, theirs = (o.param_groups[0]["lr"] for o in reversed(opts))
+    assert ours == pytest.approx(theirs, rel=1e-12)
 
 
 @pytest.mark.parametrize("settings", [{"patience": 1.5}, {"cooldown": 0.5, "patience": 0}])
@@ -994,3 +1052,20 @@ def test_chained_is_the_product_past_t_max() -> None:
         assert opt.param_groups[0]["lr"] == pytest.approx(cosine * 0.9**t, rel=1e-12, abs=1e-17)
         opt.step()
         chained.step()
+
+
+def test_stepper_rejects_layouts_that_do_not_fit() -> None:
+    from lrcore._core import Stepper
+
+    batch = lr.stack([lr.constant(1.0), lr.constant(2.0), lr.constant(3.0)])
+    with pytest.raises(ValueError, match="3 schedules do not divide among 2 keys"):
+        Stepper.schedules(batch, ["lr", "momentum"])
+    with pytest.raises(ValueError, match="do not divide among 0 keys"):
+        Stepper.schedules(batch, [])
+    with pytest.raises(ValueError, match=r"targets must give \(group, key index\)"):
+        Stepper.schedules(batch, ["lr"], targets=[(0, 0), (1, 1), (2, 0)])
+    with pytest.raises(ValueError, match="2 bases for 1 functions"):
+        Stepper.lambdas([0.1, 0.2], [abs])
+    state = {"optimizer": make_opt(SETUP2)}
+    with pytest.raises(ValueError, match="step must be a non-negative finite number"):
+        Stepper.schedules(batch, ["lr"]).write(-1.0, state)

@@ -5,8 +5,9 @@ defaults, is an instance of torch's ``LRScheduler`` (``ReduceLROnPlateau`` of to
 ``ReduceLROnPlateau``), writes the same values into the optimizer's param groups (closed
 form, so torch's float recursions agree to ~1e-12 relative) and keeps ``last_epoch``,
 ``base_lrs``, ``get_last_lr()``, ``initial_lr`` and torch's warnings. Each class maps its
-arguments onto one lrcore schedule per param group; a ``step()`` is one Rust call plus the
-param-group writes. Three things differ, all on purpose:
+arguments onto one lrcore schedule per param group; a ``step()`` is one Rust call that computes
+the values, writes them into the param groups and advances ``last_epoch``. Three things differ,
+all on purpose:
 
 * Arguments torch accepts and then fails on later, or silently turns into nonsense
   (``step_size=0``, ``T_max=0``, ``factor=0``, ``step_size_up=0``, negative learning rates,
@@ -67,7 +68,7 @@ _DERIVED = frozenset(
         "_lr_batch",
         "_momentum_batch",
         "_stepper",
-        "_advance",
+        "_fast",
         "_tensor_writer",
     }
 )
@@ -134,6 +135,11 @@ class _Writer:
 
     def __init__(self) -> None:
         self._views: dict[tuple[int, str], tuple[Tensor, Any]] = {}
+
+    def __reduce__(self) -> tuple[type[_Writer], tuple[()]]:
+        """A copy starts with no views: a view of a copied Tensor's storage is not a view of
+        the copy's."""
+        return (_Writer, ())
 
     def __call__(self, group: dict[str, Any], index: int, key: str, value: float) -> None:
         current = group[key]
@@ -218,8 +224,8 @@ class _Scheduler(LRScheduler):
     #: Computes and writes a step's values in Rust; None where the rates are computed in
     #: Python (a CyclicLR with a custom ``scale_fn``).
     _stepper: Stepper | None = None
-    #: ``_stepper.advance`` where a whole ``step()`` can be taken in Rust.
-    _advance: Callable[[dict[str, Any]], bool] | None = None
+    #: Whether a whole ``step()`` can be taken by ``_stepper.advance``.
+    _fast = False
     #: Whether ``step()`` counts ``_step_count`` (torch's CosineAnnealingWarmRestarts does not).
     _counts_steps = True
 
@@ -267,8 +273,7 @@ class _Scheduler(LRScheduler):
         self._lr_batch = None if rates is None else lr.stack(rates)
         self._momentum_batch = lr.stack(momenta) if momenta else None
         self._stepper = self._make_stepper(rates, momenta)
-        fast = self._stepper is not None and self._steps_in_rust()
-        self._advance = self._stepper.advance if fast else None  # type: ignore[union-attr]
+        self._fast = self._stepper is not None and self._steps_in_rust()
 
     def _make_stepper(
         self, rates: list[Schedule] | None, momenta: list[Schedule]
@@ -321,18 +326,23 @@ class _Scheduler(LRScheduler):
             self._last_lr: list[float | Tensor] = values  # type: ignore[assignment]
             return
         values, written = self._stepper.write(t, self.__dict__)
-        self._last_lr = values[: len(groups)]  # type: ignore[assignment]
+        n = len(self.base_lrs)
+        self._last_lr = values[:n]  # type: ignore[assignment]
         if not written:  # a Tensor rate (filled in place), or a momentum that is not a float
-            for i, group in enumerate(groups):
+            for i, group in enumerate(groups[:n]):
                 if group["lr"].__class__ is not float:
                     self._writer(group, i, "lr", values[i])
                 if self._momentum_batch is not None:
-                    _set_momentum(group, self.use_beta1, values[len(groups) + i])
+                    _set_momentum(group, self.use_beta1, values[n + i])
 
     def step(self, epoch: int | None = None) -> None:
         """Advances one step (or, deprecated as in torch, jumps to ``epoch``)."""
-        if epoch is None and self._advance is not None and self._advance(self.__dict__):
+        if epoch is None and self._fast and self._stepper.advance(self.__dict__):  # type: ignore[union-attr]
             return
+        self._step_general(epoch)
+
+    def _step_general(self, epoch: int | None) -> None:
+        """torch's step: the order warnings, ``step(epoch)``, Tensor rates, …"""
         if self._step_count == 1:
             _warn_out_of_order(self.optimizer)
         self._step_count += 1
@@ -723,7 +733,7 @@ class CyclicLR(_Scheduler):
     def _write(self, t: float) -> None:
         super()._write(t)
         if self._scale_fn_custom is None or not self.cycle_momentum:
-            return  # the stepper wrote the momenta
+            return  # the stepper wrote the momenta, if any
         scale = self._custom_scale(t)
         for group, bottom, top, x in zip(
             self.optimizer.param_groups,
@@ -920,18 +930,21 @@ class CosineAnnealingWarmRestarts(_Scheduler):
     def step(self, epoch: float | None = None) -> None:
         """One step, or a jump to ``epoch`` (fractional epochs allowed, no warning)."""
         if epoch is None:  # torch's own step(): no order warning, _step_count untouched
-            if not self._fraction and self._advance is not None and self._advance(self.__dict__):
+            fast = self._fast and not self._fraction
+            if fast and self._stepper.advance(self.__dict__):  # type: ignore[union-attr]
                 return
             self.last_epoch += 1
         else:
             if epoch < 0:
                 raise ValueError(f"Expected non-negative epoch, but got {epoch}")
             self.last_epoch = math.floor(epoch)
-            self._fraction = epoch - self.last_epoch  # exact: the low bits of epoch
+            self._fraction = float(epoch) - self.last_epoch  # exact: the low bits of epoch
         self._write(self.last_epoch + self._fraction)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)
+        if "_epoch" in state:  # an earlier lrcore's state: the clock itself
+            state["_fraction"] = float(state.pop("_epoch")) - state["last_epoch"]
         if "_fraction" not in state:  # torch's state: where the current cycle started + T_cur
             t0, mult, t_i = state["T_0"], state["T_mult"], state["T_i"]
             if mult == 1:
@@ -1115,9 +1128,9 @@ class SequentialLR(_Composite):
 
     def step(self, metrics: Any = None) -> None:
         """Advances one step; in a final ReduceLROnPlateau phase ``metrics`` goes to it."""
-        if self._advance is not None and self._advance(self.__dict__):
+        if self._fast and self._stepper.advance(self.__dict__):  # type: ignore[union-attr]
             return  # no plateau phase, no momentum: the stepper did all of it
-        super().step()
+        self._step_general(None)
         if not self._in_plateau(self.last_epoch):
             return
         if metrics is None:

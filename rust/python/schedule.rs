@@ -27,7 +27,7 @@ fn wrap(inner: Batch) -> PySchedule {
 }
 
 /// Checks a step given by the caller: finite and non-negative.
-fn check_step(t: f64) -> PyResult<f64> {
+pub(crate) fn check_step(t: f64) -> PyResult<f64> {
     if t.is_finite() && t >= 0.0 {
         Ok(t)
     } else {

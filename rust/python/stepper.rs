@@ -2,12 +2,13 @@
 //! values, writes them into the optimizer's param groups and advances the scheduler's counters.
 //! A torch `step()` costs microseconds of Python attribute traffic; this keeps it to one call.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyList, PyString, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::schedule::PySchedule;
+use super::schedule::{check_step, PySchedule};
 use crate::schedule::Batch;
 
 /// Where a step's values come from.
@@ -19,6 +20,17 @@ enum Rates {
     /// torch MultiplicativeLR: `base * f(1) * … * f(t)`. The running product is kept in the
     /// scheduler's state (`_products` at `_product_epoch`), so a step multiplies once.
     Products { bases: Vec<f64>, fns: Functions },
+}
+
+fn functions(func: &str, bases: &[f64], fns: Vec<Py<PyAny>>) -> PyResult<Functions> {
+    if fns.len() != bases.len() {
+        return Err(PyValueError::new_err(format!(
+            "Stepper.{func}(): {} bases for {} functions",
+            bases.len(),
+            fns.len()
+        )));
+    }
+    Ok(Functions::new(fns))
 }
 
 /// One function per param group. A function given for several groups (torch's
@@ -91,6 +103,14 @@ fn stepper(
 }
 
 impl PyStepper {
+    /// How many values a step has.
+    fn count(&self) -> usize {
+        match &self.rates {
+            Rates::Schedules(batch) => batch.items().len(),
+            Rates::Lambdas { bases, .. } | Rates::Products { bases, .. } => bases.len(),
+        }
+    }
+
     /// The values of step `t`, every key's for every group.
     fn compute(&self, state: &Bound<'_, PyDict>, t: f64) -> PyResult<Vec<f64>> {
         let py = state.py();
@@ -137,14 +157,11 @@ impl PyStepper {
 
     /// The entry each value replaces; None where it is neither a float nor a betas tuple (a
     /// Tensor learning rate), or missing.
-    fn entries<'py>(
-        &self,
-        groups: &Bound<'py, PyList>,
-        values: &[f64],
-    ) -> PyResult<Vec<Option<Entry<'py>>>> {
-        let per_key = values.len() / self.keys.len().max(1);
-        let mut entries = Vec::with_capacity(values.len());
-        for i in 0..values.len() {
+    fn entries<'py>(&self, groups: &Bound<'py, PyList>) -> PyResult<Vec<Option<Entry<'py>>>> {
+        let count = self.count();
+        let per_key = count / self.keys.len();
+        let mut entries = Vec::with_capacity(count);
+        for i in 0..count {
             let (g, j) = match &self.targets {
                 Some(targets) => targets[i],
                 None => (i % per_key, i / per_key),
@@ -209,10 +226,17 @@ impl PyStepper {
             let fits = targets.len() == rates.inner.items().len()
                 && targets.iter().all(|&(_, j)| j < keys.len());
             if !fits {
-                return Err(pyo3::exceptions::PyValueError::new_err(
+                return Err(PyValueError::new_err(
                     "Stepper.schedules(): targets must give (group, key index) for each schedule",
                 ));
             }
+        }
+        let count = rates.inner.items().len();
+        if keys.is_empty() || (targets.is_none() && count % keys.len() != 0) {
+            return Err(PyValueError::new_err(format!(
+                "Stepper.schedules(): {count} schedules do not divide among {} keys",
+                keys.len()
+            )));
         }
         let rates = Rates::Schedules(rates.inner.clone());
         Ok(stepper(rates, keys, limit, counts_steps, targets))
@@ -220,33 +244,45 @@ impl PyStepper {
 
     /// Learning rates `bases[g] * fns[g](t)` (torch LambdaLR).
     #[staticmethod]
-    fn lambdas(py: Python<'_>, bases: Vec<f64>, fns: Vec<Py<PyAny>>) -> Self {
+    fn lambdas(py: Python<'_>, bases: Vec<f64>, fns: Vec<Py<PyAny>>) -> PyResult<Self> {
+        let fns = functions("lambdas", &bases, fns)?;
         let keys = vec![intern!(py, "lr").clone()];
-        let fns = Functions::new(fns);
-        stepper(Rates::Lambdas { bases, fns }, keys, None, true, None)
+        Ok(stepper(
+            Rates::Lambdas { bases, fns },
+            keys,
+            None,
+            true,
+            None,
+        ))
     }
 
     /// Learning rates `bases[g] * fns[g](1) * … * fns[g](t)` (torch MultiplicativeLR).
     #[staticmethod]
-    fn products(py: Python<'_>, bases: Vec<f64>, fns: Vec<Py<PyAny>>) -> Self {
+    fn products(py: Python<'_>, bases: Vec<f64>, fns: Vec<Py<PyAny>>) -> PyResult<Self> {
+        let fns = functions("products", &bases, fns)?;
         let keys = vec![intern!(py, "lr").clone()];
-        let fns = Functions::new(fns);
-        stepper(Rates::Products { bases, fns }, keys, None, true, None)
+        Ok(stepper(
+            Rates::Products { bases, fns },
+            keys,
+            None,
+            true,
+            None,
+        ))
     }
 
     /// The values of step `t`: every key's for every group.
     fn values_at(&self, t: f64, state: &Bound<'_, PyDict>) -> PyResult<Vec<f64>> {
-        self.compute(state, t)
+        self.compute(state, check_step(t)?)
     }
 
     /// Writes step `t`'s values where the entries are floats (or betas tuples). Returns every
     /// value and whether every entry was written; the others (a Tensor learning rate) are left
     /// to the caller.
     fn write(&self, t: f64, state: &Bound<'_, PyDict>) -> PyResult<(Vec<f64>, bool)> {
-        let values = self.compute(state, t)?;
+        let values = self.compute(state, check_step(t)?)?;
         let groups = Self::groups(state)?;
         let mut all_written = true;
-        for (entry, &value) in self.entries(&groups, &values)?.iter().zip(&values) {
+        for (entry, &value) in self.entries(&groups)?.iter().zip(&values) {
             match entry {
                 Some(entry) => self.put(entry, value)?,
                 None => all_written = false,
@@ -259,38 +295,37 @@ impl PyStepper {
     /// `_step_count` advanced, `_last_lr` set. Returns False, having changed nothing, where
     /// torch's step does more than that (its first step checks the call order; past `limit`
     /// it raises) or an entry is not a float; the caller then takes its general path. For the
-    /// drop-ins' layout only (key 0 the learning rate of every group, no `targets`).
+    /// drop-ins' layout only: no `targets`, and key 0 the learning rate of every group, whose
+    /// values become `_last_lr`.
     fn advance(&self, state: &Bound<'_, PyDict>) -> PyResult<bool> {
         let py = state.py();
         if self.targets.is_some() {
             return Ok(false);
         }
-        let count_key = intern!(py, "_step_count");
-        let count: i64 = match state.get_item(count_key)? {
-            Some(count) => count.extract()?,
-            None => return Ok(false),
+        // Counters of other types (a float last_epoch after the deprecated step(2.5)) and
+        // anything past the checks below are torch's general path.
+        let int = |key: &Bound<'_, PyString>| -> PyResult<Option<i64>> {
+            Ok(state.get_item(key)?.and_then(|v| v.extract::<i64>().ok()))
         };
-        if self.counts_steps && count == 1 {
+        let (count_key, epoch_key) = (intern!(py, "_step_count"), intern!(py, "last_epoch"));
+        let (Some(count), Some(epoch)) = (int(count_key)?, int(epoch_key)?) else {
             return Ok(false);
-        }
-        let epoch_key = intern!(py, "last_epoch");
-        let t = match state.get_item(epoch_key)? {
-            Some(epoch) => epoch.extract::<i64>()? + 1,
-            None => return Ok(false),
         };
-        if t < 0 || self.limit.is_some_and(|limit| t > limit) {
+        let t = epoch + 1;
+        let first = self.counts_steps && count == 1;
+        if first || t < 0 || self.limit.is_some_and(|limit| t > limit) {
             return Ok(false);
         }
         let groups = Self::groups(state)?;
-        let values = self.compute(state, t as f64)?;
-        let per_key = values.len() / self.keys.len().max(1);
+        let per_key = self.count() / self.keys.len();
         if per_key != groups.len() {
             return Ok(false);
         }
-        let entries = self.entries(&groups, &values)?;
+        let entries = self.entries(&groups)?;
         if entries.iter().any(Option::is_none) {
             return Ok(false);
         }
+        let values = self.compute(state, t as f64)?;
         for (entry, &value) in entries.iter().flatten().zip(&values) {
             self.put(entry, value)?;
         }

@@ -575,10 +575,13 @@ impl Schedule {
                     };
                     let piece = &mut out[done..stop.max(done + 1)];
                     let cycle = RestartCycle::new(schedule, len0, i, cycle_start, *mul, *decay);
-                    if cycle.scale == 1.0 && cycle.height == 1.0 {
-                        schedule.fill(t - cycle_start as u64, piece);
-                    } else {
-                        kernels::for_steps(t, piece, |x| cycle.value(schedule, x));
+                    // Above 2^53 a cycle's start may round past t: no shortcut there.
+                    let local = t.checked_sub(cycle_start as u64);
+                    match local {
+                        Some(local) if cycle.scale == 1.0 && cycle.height == 1.0 => {
+                            schedule.fill(local, piece)
+                        }
+                        _ => kernels::for_steps(t, piece, |x| cycle.value(schedule, x)),
                     }
                     done += piece.len();
                 }
