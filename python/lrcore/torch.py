@@ -632,7 +632,16 @@ class MultiplicativeLR(_FunctionRates):
     def _make_stepper(
         self, rates: list[Schedule] | None, momenta: list[Schedule]
     ) -> Stepper | None:
-        return Stepper.products(self._bases(), self.lr_lambdas)
+        # The stepper keeps the running product; a loaded state's seeds it.
+        epoch = self.__dict__.pop("_product_epoch", 0)
+        products = self.__dict__.pop("_products", None)
+        return Stepper.products(self._bases(), self.lr_lambdas, epoch, products)
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        assert self._stepper is not None and self._stepper.running_product is not None
+        state["_product_epoch"], state["_products"] = self._stepper.running_product
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)

@@ -2,6 +2,8 @@
 //! values, writes them into the optimizer's param groups and advances the scheduler's counters.
 //! A torch `step()` costs microseconds of Python attribute traffic; this keeps it to one call.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -17,9 +19,19 @@ enum Rates {
     Schedules(Batch),
     /// torch LambdaLR: `base * f(t)` with the user's functions.
     Lambdas { bases: Vec<f64>, fns: Functions },
-    /// torch MultiplicativeLR: `base * f(1) * … * f(t)`. The running product is kept in the
-    /// scheduler's state (`_products` at `_product_epoch`), so a step multiplies once.
-    Products { bases: Vec<f64>, fns: Functions },
+    /// torch MultiplicativeLR: `base * f(1) * … * f(t)`. The running product of the last step
+    /// computed is kept, so a step multiplies once.
+    Products {
+        bases: Vec<f64>,
+        fns: Functions,
+        running: Mutex<Running>,
+    },
+}
+
+/// The running products; a panic elsewhere cannot leave them half-written, so a poisoned lock
+/// is still good.
+fn lock(running: &Mutex<Running>) -> MutexGuard<'_, Running> {
+    running.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn functions(func: &str, bases: &[f64], fns: Vec<Py<PyAny>>) -> PyResult<Functions> {
@@ -31,6 +43,13 @@ fn functions(func: &str, bases: &[f64], fns: Vec<Py<PyAny>>) -> PyResult<Functio
         )));
     }
     Ok(Functions::new(fns))
+}
+
+/// `f(1) * … * f(epoch)` for each group's function.
+#[derive(Clone)]
+struct Running {
+    epoch: i64,
+    products: Vec<f64>,
 }
 
 /// One function per param group. A function given for several groups (torch's
@@ -120,13 +139,16 @@ impl PyStepper {
                 let factors = fns.at(py, t as i64)?;
                 Ok(bases.iter().zip(factors).map(|(b, f)| b * f).collect())
             }
-            Rates::Products { bases, fns } => {
-                let (products_key, epoch_key) =
-                    (intern!(py, "_products"), intern!(py, "_product_epoch"));
-                let mut epoch: i64 = state.get_item(epoch_key)?.map_or(Ok(0), |e| e.extract())?;
-                let mut products: Vec<f64> = state
-                    .get_item(products_key)?
-                    .map_or(Ok(Vec::new()), |p| p.extract())?;
+            Rates::Products {
+                bases,
+                fns,
+                running,
+            } => {
+                // Not locked while the user's functions run: they may release the GIL.
+                let Running {
+                    mut epoch,
+                    mut products,
+                } = lock(running).clone();
                 let t = t as i64;
                 if products.len() != bases.len() || t < epoch {
                     (products, epoch) = (vec![1.0; bases.len()], 0);
@@ -137,9 +159,8 @@ impl PyStepper {
                         *p *= f;
                     }
                 }
-                state.set_item(epoch_key, epoch)?;
                 let values = bases.iter().zip(&products).map(|(b, p)| b * p).collect();
-                state.set_item(products_key, products)?;
+                *lock(running) = Running { epoch, products };
                 Ok(values)
             }
         }
@@ -256,18 +277,42 @@ impl PyStepper {
         ))
     }
 
-    /// Learning rates `bases[g] * fns[g](1) * … * fns[g](t)` (torch MultiplicativeLR).
+    /// Learning rates `bases[g] * fns[g](1) * … * fns[g](t)` (torch MultiplicativeLR),
+    /// continuing from `products` at step `epoch` where a loaded state gives them.
     #[staticmethod]
-    fn products(py: Python<'_>, bases: Vec<f64>, fns: Vec<Py<PyAny>>) -> PyResult<Self> {
+    #[pyo3(signature = (bases, fns, epoch = 0, products = None))]
+    fn products(
+        py: Python<'_>,
+        bases: Vec<f64>,
+        fns: Vec<Py<PyAny>>,
+        epoch: i64,
+        products: Option<Vec<f64>>,
+    ) -> PyResult<Self> {
         let fns = functions("products", &bases, fns)?;
         let keys = vec![intern!(py, "lr").clone()];
-        Ok(stepper(
-            Rates::Products { bases, fns },
-            keys,
-            None,
-            true,
-            None,
-        ))
+        let running = Mutex::new(Running {
+            epoch,
+            products: products.unwrap_or_default(),
+        });
+        let rates = Rates::Products {
+            bases,
+            fns,
+            running,
+        };
+        Ok(stepper(rates, keys, None, true, None))
+    }
+
+    /// `(epoch, products)`: the running products of the last step a MultiplicativeLR
+    /// computed (what its state dict saves); None for the other kinds.
+    #[getter]
+    fn running_product(&self) -> Option<(i64, Vec<f64>)> {
+        match &self.rates {
+            Rates::Products { running, .. } => {
+                let Running { epoch, products } = lock(running).clone();
+                Some((epoch, products))
+            }
+            _ => None,
+        }
     }
 
     /// The values of step `t`: every key's for every group.
@@ -357,7 +402,15 @@ impl PyStepper {
                 ("schedules", args)
             }
             Rates::Lambdas { bases, fns } => ("lambdas", (bases, &fns.fns).into_pyobject(py)?),
-            Rates::Products { bases, fns } => ("products", (bases, &fns.fns).into_pyobject(py)?),
+            Rates::Products {
+                bases,
+                fns,
+                running,
+            } => {
+                let Running { epoch, products } = lock(running).clone();
+                let args = (bases, &fns.fns, epoch, products).into_pyobject(py)?;
+                ("products", args)
+            }
         };
         Ok((class.getattr(constructor)?, args))
     }
