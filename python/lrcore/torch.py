@@ -307,7 +307,7 @@ class _Scheduler(LRScheduler):
 
     def _lrs_at(self, t: float) -> list[float]:
         assert self._stepper is not None, "a subclass without a stepper defines _lrs_at"
-        return self._stepper.values_at(t, self.__dict__)[: len(self.base_lrs)]
+        return self._stepper.values_at(t)[: len(self.base_lrs)]
 
     def _rates(self) -> Schedule:
         """The batch of per-group rate schedules (composable schedulers have one)."""

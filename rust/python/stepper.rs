@@ -131,8 +131,7 @@ impl PyStepper {
     }
 
     /// The values of step `t`, every key's for every group.
-    fn compute(&self, state: &Bound<'_, PyDict>, t: f64) -> PyResult<Vec<f64>> {
-        let py = state.py();
+    fn compute(&self, py: Python<'_>, t: f64) -> PyResult<Vec<f64>> {
         match &self.rates {
             Rates::Schedules(batch) => Ok(batch.items().iter().map(|s| s.value(t)).collect()),
             Rates::Lambdas { bases, fns } => {
@@ -316,15 +315,15 @@ impl PyStepper {
     }
 
     /// The values of step `t`: every key's for every group.
-    fn values_at(&self, t: f64, state: &Bound<'_, PyDict>) -> PyResult<Vec<f64>> {
-        self.compute(state, check_step(t)?)
+    fn values_at(&self, py: Python<'_>, t: f64) -> PyResult<Vec<f64>> {
+        self.compute(py, check_step(t)?)
     }
 
     /// Writes step `t`'s values where the entries are floats (or betas tuples). Returns every
     /// value and whether every entry was written; the others (a Tensor learning rate) are left
     /// to the caller.
     fn write(&self, t: f64, state: &Bound<'_, PyDict>) -> PyResult<(Vec<f64>, bool)> {
-        let values = self.compute(state, check_step(t)?)?;
+        let values = self.compute(state.py(), check_step(t)?)?;
         let groups = Self::groups(state)?;
         let mut all_written = true;
         for (entry, &value) in self.entries(&groups)?.iter().zip(&values) {
@@ -370,7 +369,7 @@ impl PyStepper {
         if entries.iter().any(Option::is_none) {
             return Ok(false);
         }
-        let values = self.compute(state, t as f64)?;
+        let values = self.compute(py, t as f64)?;
         for (entry, &value) in entries.iter().flatten().zip(&values) {
             self.put(entry, value)?;
         }

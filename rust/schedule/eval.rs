@@ -131,11 +131,11 @@ fn wsd_value(
 /// Which cycle of `restarts` holds step `t`, and where that cycle starts.
 /// Cycle i lasts `len0·mul^i` steps and starts at `len0·(mul^i − 1)/(mul − 1)`.
 fn restart_cycle(t: f64, len0: f64, mul: f64) -> (f64, f64) {
+    let start_of = |i: f64| restart_start(i, len0, mul);
     if mul == 1.0 {
         let i = (t / len0).floor();
-        return (i, i * len0);
+        return (i, start_of(i));
     }
-    let start_of = |i: f64| restart_start(i, len0, mul);
     // The logarithm gives the cycle up to rounding; the two loops settle it exactly.
     let mut i = ((1.0 + t * (mul - 1.0) / len0).ln() / mul.ln())
         .floor()
