@@ -1,4 +1,4 @@
-//! Run-time CPU dispatch for the kernels of schedules and search: the crate's one `unsafe`.
+//! Run-time CPU dispatch for the kernels of schedules and search: the core's one `unsafe`.
 //! Pass a closure marked `#[inline(always)]`: otherwise it is compiled as a separate function
 //! for the baseline CPU and the AVX2 build gains nothing.
 

@@ -602,6 +602,56 @@ def test_order_warning_as_torch(name: str, data: Any) -> None:
     sched_o2.step()
 
 
+def test_warnings_point_at_the_caller() -> None:
+    """``step`` has no Python frame of its own: the order and epoch warnings name the line
+    that called ``scheduler.step``."""
+    opt = make_opt(SETUP2)
+    sched = lt.StepLR(opt, 2)
+    with pytest.warns(UserWarning, match=ORDER_WARNING) as order:
+        sched.step()
+    with pytest.warns(UserWarning, match=EPOCH_WARNING) as epoch:
+        sched.step(5)
+    assert [w.filename for w in (*order, *epoch)] == [__file__, __file__]
+
+
+STEP_CALLS: dict[str, Callable[[Any], None]] = {
+    "step()": lambda s: s.step(),
+    "step(None)": lambda s: s.step(None),
+    "step(epoch=None)": lambda s: s.step(epoch=None),
+}
+
+
+@pytest.mark.parametrize("call", STEP_CALLS)
+def test_default_arguments_take_the_same_step(call: str) -> None:
+    """``step(None)`` and ``step(epoch=None)`` are ``step()``, in Rust and in torch."""
+    opts = [make_opt(SETUP2) for _ in range(2)]
+    scheds = [m.CosineAnnealingLR(o, 10, 1e-3) for m, o in zip((ts, lt), opts)]
+    for _ in range(4):
+        for opt, sched in zip(opts, scheds):
+            opt.step()
+            STEP_CALLS[call](sched)
+    assert scheds[1].last_epoch == scheds[0].last_epoch == 4
+    assert scheds[1]._step_count == scheds[0]._step_count == 5
+    assert scheds[1].get_last_lr() == pytest.approx(scheds[0].get_last_lr(), rel=1e-12)
+
+
+def test_step_method_reports_errors_and_signature() -> None:
+    """The Rust ``step`` passes other arguments to the Python step, raises its errors, and
+    has a signature for ``inspect``."""
+    import inspect
+
+    assert str(inspect.signature(lt.StepLR.step)) == "(self, /, *args, **kwargs)"
+    sched = lt.OneCycleLR(make_opt(SETUP2), 0.1, total_steps=10)
+    opt = sched.optimizer
+    for _ in range(10):
+        opt.step()
+        sched.step()
+    with pytest.raises(ValueError, match="Tried to step 11 times"):
+        sched.step()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+        sched.step(foo=1)
+
+
 def test_no_order_warning_for_plateau() -> None:
     opt = make_opt(Setup((0.1,), "sgd", False))
     lt.ReduceLROnPlateau(opt).step(1.0)

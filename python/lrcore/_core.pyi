@@ -18,6 +18,7 @@ __all__ = [
     "max_qmc_dims",
     "parse",
     "signature",
+    "step",
 ]
 
 @final
@@ -76,6 +77,8 @@ def build(name: str, *args: Any, **kwargs: Any) -> Schedule: ...
 def parse(text: str) -> Schedule: ...
 def from_json(text: str) -> Schedule: ...
 def signature(name: str) -> list[tuple[str, str | None]]: ...
+def step(self: Any, /, *args: Any, **kwargs: Any) -> None:
+    """The torch drop-ins' ``step`` (a method descriptor of ``object``)."""
 
 # ---- search (rust/python/search.rs) ---------------------------------------------------------
 

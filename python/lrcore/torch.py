@@ -37,6 +37,7 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as _torch
 
 import lrcore as lr
+from lrcore import _core
 from lrcore._core import Schedule, Stepper
 
 __all__ = [
@@ -68,7 +69,7 @@ _DERIVED = frozenset(
         "_lr_batch",
         "_momentum_batch",
         "_stepper",
-        "_fast",
+        "_fast_stepper",
         "_tensor_writer",
     }
 )
@@ -224,8 +225,8 @@ class _Scheduler(LRScheduler):
     #: Computes and writes a step's values in Rust; None where the rates are computed in
     #: Python (a CyclicLR with a custom ``scale_fn``).
     _stepper: Stepper | None = None
-    #: Whether a whole ``step()`` can be taken by ``_stepper.advance``.
-    _fast = False
+    #: The stepper where a whole ``step()`` is its ``advance`` (no Python-side extras).
+    _fast_stepper: Stepper | None = None
     #: Whether ``step()`` counts ``_step_count`` (torch's CosineAnnealingWarmRestarts does not).
     _counts_steps = True
 
@@ -273,7 +274,11 @@ class _Scheduler(LRScheduler):
         self._lr_batch = None if rates is None else lr.stack(rates)
         self._momentum_batch = lr.stack(momenta) if momenta else None
         self._stepper = self._make_stepper(rates, momenta)
-        self._fast = self._stepper is not None and self._steps_in_rust()
+        self._arm()
+
+    def _arm(self) -> None:
+        """Lets ``step()`` be taken in Rust where it is only the stepper's writes."""
+        self._fast_stepper = self._stepper if self._steps_in_rust() else None
 
     def _make_stepper(
         self, rates: list[Schedule] | None, momenta: list[Schedule]
@@ -335,13 +340,11 @@ class _Scheduler(LRScheduler):
                 if self._momentum_batch is not None:
                     _set_momentum(group, self.use_beta1, values[n + i])
 
-    def step(self, epoch: int | None = None) -> None:
-        """Advances one step (or, deprecated as in torch, jumps to ``epoch``)."""
-        if epoch is None and self._fast and self._stepper.advance(self.__dict__):  # type: ignore[union-attr]
-            return
-        self._step_general(epoch)
+    #: ``step()`` is taken by ``_fast_stepper.advance`` in one Rust call, without a Python
+    #: frame; any other call, or one the stepper declines, by ``_step``.
+    step = _core.step
 
-    def _step_general(self, epoch: int | None) -> None:
+    def _step(self, epoch: int | None = None) -> None:
         """torch's step: the order warnings, ``step(epoch)``, Tensor rates, …"""
         if self._step_count == 1:
             _warn_out_of_order(self.optimizer)
@@ -936,18 +939,19 @@ class CosineAnnealingWarmRestarts(_Scheduler):
             for b in self._bases()
         ]
 
-    def step(self, epoch: float | None = None) -> None:
+    def _steps_in_rust(self) -> bool:
+        return not self._fraction  # the stepper's clock is last_epoch
+
+    def _step(self, epoch: float | None = None) -> None:
         """One step, or a jump to ``epoch`` (fractional epochs allowed, no warning)."""
         if epoch is None:  # torch's own step(): no order warning, _step_count untouched
-            fast = self._fast and not self._fraction
-            if fast and self._stepper.advance(self.__dict__):  # type: ignore[union-attr]
-                return
             self.last_epoch += 1
         else:
             if epoch < 0:
                 raise ValueError(f"Expected non-negative epoch, but got {epoch}")
             self.last_epoch = math.floor(epoch)
             self._fraction = float(epoch) - self.last_epoch  # exact: the low bits of epoch
+            self._arm()
         self._write(self.last_epoch + self._fraction)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -1135,11 +1139,9 @@ class SequentialLR(_Composite):
             for group, m in zip(self.optimizer.param_groups, momenta):
                 _set_momentum(group, child.use_beta1, m)
 
-    def step(self, metrics: Any = None) -> None:
+    def _step(self, metrics: Any = None) -> None:
         """Advances one step; in a final ReduceLROnPlateau phase ``metrics`` goes to it."""
-        if self._fast and self._stepper.advance(self.__dict__):  # type: ignore[union-attr]
-            return  # no plateau phase, no momentum: the stepper did all of it
-        self._step_general(None)
+        super()._step(None)
         if not self._in_plateau(self.last_epoch):
             return
         if metrics is None:

@@ -2,6 +2,7 @@
 //! the GIL around evaluation and hands results to numpy without copying.
 
 mod convert;
+mod method;
 mod schedule;
 mod search;
 mod stepper;
@@ -21,6 +22,7 @@ mod core_module {
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
-        m.add("__version__", env!("CARGO_PKG_VERSION"))
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("step", super::method::step_method(m.py())?)
     }
 }

@@ -341,7 +341,7 @@ impl PyStepper {
     /// it raises) or an entry is not a float; the caller then takes its general path. For the
     /// drop-ins' layout only: no `targets`, and key 0 the learning rate of every group, whose
     /// values become `_last_lr`.
-    fn advance(&self, state: &Bound<'_, PyDict>) -> PyResult<bool> {
+    pub fn advance(&self, state: &Bound<'_, PyDict>) -> PyResult<bool> {
         let py = state.py();
         if self.targets.is_some() {
             return Ok(false);
