@@ -1038,6 +1038,68 @@ def test_plateau_non_integer_settings_match_torch(settings: dict[str, float]) ->
     compare_runs(case, SETUP2)
 
 
+def _typed(state: dict[str, Any]) -> dict[str, Any]:
+    """A state dict with each value's type beside it (1 == 1.0, but torch keeps which)."""
+    return {k: (type(v).__name__, v) for k, v in state.items()}
+
+
+@pytest.mark.parametrize(
+    ("settings", "lrs"),
+    [
+        ({"mode": "max", "threshold_mode": "abs", "cooldown": 2, "patience": 1}, (0.1, 0.04)),
+        ({"factor": 0.5, "patience": 0, "min_lr": [1, 0.01], "eps": 1e-3}, (3.0, 0.04)),
+        ({"factor": 0.2, "patience": 1.5, "cooldown": 0.5, "threshold": 0}, (0.1,)),
+    ],
+)
+def test_plateau_state_matches_torch_at_every_step(
+    settings: dict[str, Any], lrs: tuple[float, ...]
+) -> None:
+    """Counters, settings and rates held in Rust read back as torch's, with torch's types, at
+    every step: cuts, cool-downs, an int floor that becomes the rate, and steps on torch's
+    own path (after the int rate, and ``step(metrics, epoch)``)."""
+    opts = [make_opt(Setup(lrs, "sgd", False)) for _ in range(2)]
+    scheds = [m.ReduceLROnPlateau(o, **settings) for m, o in zip((ts, lt), opts)]
+    metrics = [1.0, 0.9, 0.9, 0.95, 2.0, 2.0, 0.5, 0.5, 0.5, 3, 3.0, 0.1, 0.1, 0.1]
+    for t, metric in enumerate(metrics):
+        for opt, sched in zip(opts, scheds):
+            opt.step()
+            if t == len(metrics) - 1:
+                with quiet_torch():
+                    sched.step(metric, 20)
+            else:
+                sched.step(metric)
+        theirs, ours = (s.state_dict() for s in scheds)
+        assert _typed(ours) == _typed(theirs), f"step {t}"
+        assert [g["lr"] for g in opts[1].param_groups] == [g["lr"] for g in opts[0].param_groups]
+        assert scheds[1].get_last_lr() == scheds[0].get_last_lr()
+    restored = lt.ReduceLROnPlateau(make_opt(Setup(lrs, "sgd", False)))
+    restored.load_state_dict(pickle.loads(pickle.dumps(scheds[1].state_dict())))
+    assert _typed(restored.state_dict()) == _typed(scheds[0].state_dict())
+
+
+def test_plateau_copies_step_their_own_state_and_are_collected() -> None:
+    """``step`` is bound to the scheduler's own Rust state: a copy or an unpickled scheduler
+    steps itself, and a dropped scheduler is garbage-collected (the bound step is a cycle)."""
+    import gc
+    import weakref
+
+    opt = make_opt(SETUP2)
+    sched = lt.ReduceLROnPlateau(opt, patience=0, factor=0.5)
+    sched.step(1.0)
+    twin = copy.deepcopy(sched)
+    thawed = pickle.loads(pickle.dumps(sched))
+    for other in (twin, thawed):
+        other.step(2.0)  # a bad step: the copy cuts its own optimizer's rates
+        assert [g["lr"] for g in other.optimizer.param_groups] == [0.05, 0.02]
+        assert other.num_bad_epochs == 0 and other.last_epoch == 2
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.04]
+    assert sched.last_epoch == 1
+    alive = weakref.ref(sched)
+    del sched, twin, thawed
+    gc.collect()
+    assert alive() is None
+
+
 @SETTINGS
 @given(data=st.data())
 def test_resume_random_cases(data: Any) -> None:

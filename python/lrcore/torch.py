@@ -69,7 +69,7 @@ _DERIVED = frozenset(
         "_lr_batch",
         "_momentum_batch",
         "_stepper",
-        "_fast_stepper",
+        "_rust_step",
         "_tensor_writer",
     }
 )
@@ -226,7 +226,7 @@ class _Scheduler(LRScheduler):
     #: Python (a CyclicLR with a custom ``scale_fn``).
     _stepper: Stepper | None = None
     #: The stepper where a whole ``step()`` is its ``advance`` (no Python-side extras).
-    _fast_stepper: Stepper | None = None
+    _rust_step: Stepper | None = None
     #: Whether ``step()`` counts ``_step_count`` (torch's CosineAnnealingWarmRestarts does not).
     _counts_steps = True
 
@@ -278,7 +278,7 @@ class _Scheduler(LRScheduler):
 
     def _arm(self) -> None:
         """Lets ``step()`` be taken in Rust where it is only the stepper's writes."""
-        self._fast_stepper = self._stepper if self._steps_in_rust() else None
+        self._rust_step = self._stepper if self._steps_in_rust() else None
 
     def _make_stepper(
         self, rates: list[Schedule] | None, momenta: list[Schedule]
@@ -340,7 +340,7 @@ class _Scheduler(LRScheduler):
                 if self._momentum_batch is not None:
                     _set_momentum(group, self.use_beta1, values[n + i])
 
-    #: ``step()`` is taken by ``_fast_stepper.advance`` in one Rust call, without a Python
+    #: ``step()`` is taken by ``_rust_step.advance`` in one Rust call, without a Python
     #: frame; any other call, or one the stepper declines, by ``_step``.
     step = _core.step
 
@@ -973,6 +973,15 @@ class CosineAnnealingWarmRestarts(_Scheduler):
         self._write(self.last_epoch + self._fraction)
 
 
+def _held_in_rust(name: str) -> Any:
+    """torch's attribute ``name`` of ReduceLROnPlateau, held by the scheduler's ``Plateau``."""
+    return property(
+        lambda self: self._rust_step.get(name),
+        lambda self, value: self._rust_step.set(name, value),
+        doc=f"torch's ``{name}`` (held in Rust).",
+    )
+
+
 class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     """torch ReduceLROnPlateau (a subclass of it, with its logic and messages).
 
@@ -981,7 +990,30 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     are non-negative, and ``load_state_dict`` writes the saved rates into the param groups, so
     a resumed run continues exactly even if the optimizer's state is loaded before, after, or
     not at all.
+
+    The attributes a step reads or writes (``optimizer``, ``last_epoch``, ``best``,
+    ``num_bad_epochs``, ``cooldown_counter``, ``patience``, ``cooldown``, ``threshold``,
+    ``mode``, ``threshold_mode``, ``factor``, ``eps``, ``min_lrs``, ``_last_lr``) live in a Rust
+    ``Plateau``, behind properties of torch's names, and ``scheduler.step`` is that object's
+    bound method: ``step(metrics)`` is one Rust call, cuts included. A step with a Tensor rate,
+    an ``epoch``, or values that are not plain numbers is torch's own. ``state_dict()`` has
+    torch's keys and types.
     """
+
+    optimizer = _held_in_rust("optimizer")
+    last_epoch = _held_in_rust("last_epoch")
+    best = _held_in_rust("best")
+    num_bad_epochs = _held_in_rust("num_bad_epochs")
+    cooldown_counter = _held_in_rust("cooldown_counter")
+    patience = _held_in_rust("patience")
+    cooldown = _held_in_rust("cooldown")
+    threshold = _held_in_rust("threshold")
+    mode = _held_in_rust("mode")
+    threshold_mode = _held_in_rust("threshold_mode")
+    factor = _held_in_rust("factor")
+    eps = _held_in_rust("eps")
+    min_lrs = _held_in_rust("min_lrs")
+    _last_lr = _held_in_rust("_last_lr")
 
     def __init__(
         self,
@@ -1007,12 +1039,41 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             _non_negative("ReduceLROnPlateau", name, value)
         for m in min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]:
             _non_negative("ReduceLROnPlateau", "min_lr", m)
+        self._rust_step = _core.Plateau()
         super().__init__(
             optimizer, mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps
         )
+        self._bind()
+
+    def _bind(self) -> None:
+        """``step`` is the Plateau's bound method, which falls back on ``_step``: called
+        without a Python frame."""
+        self._rust_step.bind(self._step)
+        self.__dict__["step"] = self._rust_step.step
+
+    def _step(self, *args: Any, **kwargs: Any) -> None:
+        """torch's step, with its argument errors (``epoch`` is deprecated, as in torch)."""
+        super().step(*args, **kwargs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickles (and copies) without the bound ``step``; the copy binds its own."""
+        return {k: v for k, v in self.__dict__.items() if k != "step"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._bind()
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("step", "_rust_step")}
+        state.update((name, getattr(self, name)) for name in _core.Plateau.fields())
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)
+        for key, value in state_dict.items():
+            setattr(self, key, value)
+        self._init_is_better(
+            mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode
+        )
         for group, value in zip(self.optimizer.param_groups, self._last_lr):
             _set(group, "lr", float(value))
 

@@ -3,6 +3,7 @@
 
 mod convert;
 mod method;
+mod plateau;
 mod schedule;
 mod search;
 mod stepper;
@@ -13,6 +14,8 @@ use pyo3::pymodule;
 mod core_module {
     use pyo3::prelude::*;
 
+    #[pymodule_export]
+    use super::plateau::PyPlateau;
     #[pymodule_export]
     use super::schedule::{build, from_json, parse, signature, PySchedule};
     #[pymodule_export]
