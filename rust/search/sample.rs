@@ -571,11 +571,31 @@ fn fill_exp<T>(out: &mut [T], xs: &[u64], arg: impl Fn(u64) -> f64, post: impl F
     }
 }
 
-/// Option `i` of a choice (levels are below the number of options): clamped rather than
-/// bounds-checked, so the loop has no branch and vectorizes (a gather).
+/// `out[r]` = option `levels[r]` of a choice (levels are below the number of options). Up to 8
+/// options, each row selects from a table in registers (compares and blends, which vectorize:
+/// the compiler will not vectorize a gather); more options are read by index.
 #[inline(always)]
-fn pick<T: Copy>(values: &[T], i: u64) -> T {
-    values[(i as usize).min(values.len() - 1)]
+fn fill_pick<T: Copy>(out: &mut [T], levels: &[u64], values: &[T]) {
+    match values.len() {
+        0 => unreachable!("a choice has options"),
+        1..=4 => fill_select::<T, 4>(out, levels, values),
+        5..=8 => fill_select::<T, 8>(out, levels, values),
+        len => fill(out, levels, |i| values[(i as usize).min(len - 1)]),
+    }
+}
+
+/// [`fill_pick`] from at most N options: the row's option found by comparing its level with
+/// each of 0..N (the table is padded with the first option, for levels that never occur).
+#[inline(always)]
+fn fill_select<T: Copy, const N: usize>(out: &mut [T], levels: &[u64], values: &[T]) {
+    let mut table = [values[0]; N];
+    table[..values.len()].copy_from_slice(values);
+    fill(out, levels, |i| {
+        table
+            .iter()
+            .enumerate()
+            .fold(table[0], |v, (j, &t)| if i == j as u64 { t } else { v })
+    });
 }
 
 /// The values of a distribution drawn as levels, from each row's level.
@@ -595,14 +615,14 @@ fn write_levels(m: &Mapper, levels: &[u64], out: &mut ColumnMut<'_>) {
                 ..
             },
             ColumnMut::Int(col),
-        ) => fill(col, levels, |i| pick(v, i)),
+        ) => fill_pick(col, levels, v),
         (
             Mapper::Choice {
                 values: ChoiceValues::Floats(v),
                 ..
             },
             ColumnMut::Float(col),
-        ) => fill(col, levels, |i| pick(v, i)),
+        ) => fill_pick(col, levels, v),
         (
             Mapper::Choice {
                 values: ChoiceValues::Other,
