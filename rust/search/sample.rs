@@ -409,6 +409,7 @@ impl Chunks<'_> {
         let d = self.space.len();
         let mut scratch = Scratch {
             xs: [0; BLOCK],
+            args: [0.0; BLOCK],
             levels: vec![Vec::new(); d],
             active: vec![Vec::new(); d],
         };
@@ -431,7 +432,12 @@ impl Chunks<'_> {
     ) {
         let space = self.space;
         let len = rows.len();
-        let Scratch { xs, levels, active } = scratch;
+        let Scratch {
+            xs,
+            args,
+            levels,
+            active,
+        } = scratch;
         let xs = &mut xs[..len];
         for &p in &space.order {
             let Some(source) = &self.sources[p] else {
@@ -461,7 +467,7 @@ impl Chunks<'_> {
                         levels[p].extend(xs.iter().map(|&x| m.at_unit(unit(x)).1));
                     }
                     if let Some(out) = &mut out {
-                        write_units(m, xs, out);
+                        write_units(m, xs, args, out);
                     }
                 }
             }
@@ -538,37 +544,38 @@ impl Chunks<'_> {
     }
 }
 
-/// Per-thread buffers of [`Chunks::fill`]: one block's coordinates, and per parameter the
-/// block's condition levels (parents) and activity (conditional parameters).
+/// Per-thread buffers of [`Chunks::fill`]: one block's coordinates and exponents (log scales),
+/// and per parameter the block's condition levels (parents) and activity (conditional
+/// parameters).
 struct Scratch {
     xs: [u64; BLOCK],
+    args: [f64; BLOCK],
     levels: Vec<Vec<i64>>,
     active: Vec<Vec<bool>>,
 }
 
 /// `out[r] = f(xs[r])`: the loop every column kernel is, free of branches where `f` is.
 #[inline(always)]
-fn fill<T>(out: &mut [T], xs: &[u64], f: impl Fn(u64) -> T) {
+fn fill<X: Copy, T>(out: &mut [T], xs: &[X], f: impl Fn(X) -> T) {
     for (o, &x) in out.iter_mut().zip(xs) {
         *o = f(x);
     }
 }
 
-/// `post(exp(arg(x)))` for each coordinate, the exp taken on blocks in place (vectorized,
-/// bit for bit the scalar [`super::math::exp`]).
+/// `post(exp(arg(x)))` for each coordinate, the exp taken on the arguments in place in `buf`
+/// (vectorized, bit for bit the scalar [`super::math::exp`]).
 #[inline(always)]
-fn fill_exp<T>(out: &mut [T], xs: &[u64], arg: impl Fn(u64) -> f64, post: impl Fn(f64) -> T) {
-    let mut buf = [0.0f64; 256];
-    for (out, xs) in out.chunks_mut(buf.len()).zip(xs.chunks(buf.len())) {
-        let buf = &mut buf[..xs.len()];
-        for (b, &x) in buf.iter_mut().zip(xs) {
-            *b = arg(x);
-        }
-        exp_in_place(buf);
-        for (o, &b) in out.iter_mut().zip(buf.iter()) {
-            *o = post(b);
-        }
-    }
+fn fill_exp<T>(
+    out: &mut [T],
+    xs: &[u64],
+    buf: &mut [f64],
+    arg: impl Fn(u64) -> f64,
+    post: impl Fn(f64) -> T,
+) {
+    let buf = &mut buf[..xs.len()];
+    fill(buf, xs, arg);
+    exp_in_place(buf);
+    fill(out, buf, post);
 }
 
 /// `out[r]` = option `levels[r]` of a choice (levels are below the number of options). Up to 8
@@ -635,19 +642,28 @@ fn write_levels(m: &Mapper, levels: &[u64], out: &mut ColumnMut<'_>) {
     }
 }
 
-/// The values of a distribution drawn through u in (0, 1), from each row's coordinate.
+/// The values of a distribution drawn through u in (0, 1), from each row's coordinate (`buf`
+/// for the exponents of log scales).
 #[inline(always)]
-fn write_units(m: &Mapper, xs: &[u64], out: &mut ColumnMut<'_>) {
+fn write_units(m: &Mapper, xs: &[u64], buf: &mut [f64], out: &mut ColumnMut<'_>) {
     match (m, out) {
         (&Mapper::Uniform { lo, width, hi }, ColumnMut::Float(col)) => {
             fill(col, xs, |x| uniform_at(lo, width, hi, unit(x)))
         }
-        (&Mapper::LogUniform { a, b, lo, hi }, ColumnMut::Float(col)) => {
-            fill_exp(col, xs, |x| log_arg(a, b, unit(x)), |v| v.clamp(lo, hi))
-        }
-        (&Mapper::LogInt { a, b, lo, hi }, ColumnMut::Int(col)) => {
-            fill_exp(col, xs, |x| log_arg(a, b, unit(x)), |v| log_int(v, lo, hi))
-        }
+        (&Mapper::LogUniform { a, b, lo, hi }, ColumnMut::Float(col)) => fill_exp(
+            col,
+            xs,
+            buf,
+            |x| log_arg(a, b, unit(x)),
+            |v| v.clamp(lo, hi),
+        ),
+        (&Mapper::LogInt { a, b, lo, hi }, ColumnMut::Int(col)) => fill_exp(
+            col,
+            xs,
+            buf,
+            |x| log_arg(a, b, unit(x)),
+            |v| log_int(v, lo, hi),
+        ),
         (m, ColumnMut::Float(col)) => fill(col, xs, |x| m.at_unit(unit(x)).0.float()),
         (m, ColumnMut::Int(col)) => fill(col, xs, |x| m.at_unit(unit(x)).0.int()),
     }
