@@ -10,7 +10,7 @@ use super::dist::{int_level, log_arg, log_int, uniform_at, ChoiceValues, Mapper}
 use super::halton::{primes, HaltonDim};
 use super::lhs::LhsDim;
 use super::math::exp_in_place;
-use super::rng::{at, bounded, fill_at, key, level, unit, Purpose};
+use super::rng::{at, bounded, fill_at, key, level, level32, unit, Purpose};
 use super::sobol::{SobolDim, MAX_DIMS};
 use super::space::Space;
 use crate::error::{Error, Result};
@@ -451,7 +451,7 @@ impl Chunks<'_> {
                     if self.random {
                         self.bounded_levels(source, p, first, k, xs);
                     } else {
-                        xs.iter_mut().for_each(|x| *x = level(*x, k));
+                        levels_in_place(xs, k);
                     }
                     if space.is_parent[p] {
                         levels[p].clear();
@@ -506,9 +506,11 @@ impl Chunks<'_> {
     /// from the streams keyed (seed, dimension, attempt).
     #[inline(always)]
     fn bounded_levels(&self, source: &Source, p: usize, first: u64, k: u64, xs: &mut [u64]) {
-        let doubtful = if k >> 32 == 0 {
+        let doubtful = if let Ok(k32) = u32::try_from(k) {
             // x·k from 32-bit halves (vectorizes): x·k = hi·2^32 + lo, its low word
             // lo + hi·2^32 mod 2^64, its high word ⌊(hi + ⌊lo / 2^32⌋) / 2^32⌋ (= `level`).
+            // k from a u32 the compiler cannot see through (see `levels_in_place`).
+            let k = u64::from(std::hint::black_box(k32));
             let mut doubtful = 0u64;
             for x in xs.iter_mut() {
                 let hi = (*x >> 32) * k;
@@ -541,6 +543,21 @@ impl Chunks<'_> {
                 });
             }
         }
+    }
+}
+
+/// Each coordinate replaced by its [`level`] in `0..k`. For k < 2^32 the products are u32 × u32
+/// (one vector multiply each, where a u64 k costs two); knowing k < 2^32 from the test, the
+/// compiler would fold the u32 back into the u64 k and lose that its high half is zero, which
+/// `black_box` prevents.
+#[inline(always)]
+fn levels_in_place(xs: &mut [u64], k: u64) {
+    match u32::try_from(k) {
+        Ok(k) => {
+            let k = std::hint::black_box(k);
+            xs.iter_mut().for_each(|x| *x = level32(*x, k));
+        }
+        Err(_) => xs.iter_mut().for_each(|x| *x = level(*x, k)),
     }
 }
 
