@@ -145,14 +145,17 @@ pub fn exp_in_place(v: &mut [f64]) {
     let mut ks = [0.0; BLOCK];
     let mut cs = [0.0; BLOCK];
     for block in v.chunks_mut(BLOCK) {
-        if !block.iter().fold(true, |all, &x| all & exp_is_plain(x)) {
-            block.iter_mut().for_each(|x| *x = exp(*x));
-            continue;
-        }
         let ks = &mut ks[..block.len()];
         let cs = &mut cs[..block.len()];
+        // k for every element (harmless where it is not plain) and whether all are plain.
+        let mut plain = true;
         for (k, &x) in ks.iter_mut().zip(block.iter()) {
+            plain &= exp_is_plain(x);
             *k = exp_k(x);
+        }
+        if !plain {
+            block.iter_mut().for_each(|x| *x = exp(*x));
+            continue;
         }
         for ((c, &x), &k) in cs.iter_mut().zip(block.iter()).zip(ks.iter()) {
             *c = exp_c(x, k);
