@@ -131,7 +131,9 @@ fn empty<'py, T: Element>(
             }
         })?
         .cast_into::<PyArray1<T>>()?;
-    // numpy's data is aligned to at least 16 bytes, so the offset is a whole number of items.
+    // numpy's default allocations are aligned to 16 bytes or more, so the offset is a whole
+    // number of items (under an allocator aligning less, the block merely starts near the
+    // boundary).
     let offset = if pad == 0 {
         0
     } else {
