@@ -84,16 +84,23 @@ pub fn unit(x: u64) -> f64 {
     (f64::from_bits(0x3ff0_0000_0000_0000 | (x >> 12)) - 1.0) + 0.5 / (1u64 << 52) as f64
 }
 
-/// The level in `0..k` of the fixed-point fraction x: ⌊x·k / 2^64⌋ (equal-width bins). For
-/// k < 2^32 the product is formed from 32-bit halves of x, which vectorizes (a 128-bit
-/// product does not): ⌊(⌊x / 2^32⌋·k + ⌊(x mod 2^32)·k / 2^32⌋) / 2^32⌋, the same integer.
+/// The level in `0..k` of the fixed-point fraction x: ⌊x·k / 2^64⌋ (equal-width bins); for
+/// k < 2^32, [`level32`].
 #[inline(always)]
 pub fn level(x: u64, k: u64) -> u64 {
-    if k >> 32 == 0 {
-        ((x >> 32) * k + (((x & 0xffff_ffff) * k) >> 32)) >> 32
-    } else {
-        ((u128::from(x) * u128::from(k)) >> 64) as u64
+    match u32::try_from(k) {
+        Ok(k) => level32(x, k),
+        Err(_) => ((u128::from(x) * u128::from(k)) >> 64) as u64,
     }
+}
+
+/// [`level`] for k < 2^32, the product formed from 32-bit halves of x, which vectorizes (a
+/// 128-bit product does not): ⌊(⌊x / 2^32⌋·k + ⌊(x mod 2^32)·k / 2^32⌋) / 2^32⌋, the same
+/// integer.
+#[inline(always)]
+pub fn level32(x: u64, k: u32) -> u64 {
+    let k = u64::from(k);
+    ((x >> 32) * k + (((x & 0xffff_ffff) * k) >> 32)) >> 32
 }
 
 #[cfg(test)]

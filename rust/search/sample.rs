@@ -10,7 +10,7 @@ use super::dist::{int_level, log_arg, log_int, uniform_at, ChoiceValues, Mapper}
 use super::halton::{primes, HaltonDim};
 use super::lhs::LhsDim;
 use super::math::exp_in_place;
-use super::rng::{at, bounded, fill_at, key, level, unit, Purpose};
+use super::rng::{at, bounded, fill_at, key, level, level32, unit, Purpose};
 use super::sobol::{SobolDim, MAX_DIMS};
 use super::space::Space;
 use crate::error::{Error, Result};
@@ -409,6 +409,7 @@ impl Chunks<'_> {
         let d = self.space.len();
         let mut scratch = Scratch {
             xs: [0; BLOCK],
+            args: [0.0; BLOCK],
             levels: vec![Vec::new(); d],
             active: vec![Vec::new(); d],
         };
@@ -431,7 +432,12 @@ impl Chunks<'_> {
     ) {
         let space = self.space;
         let len = rows.len();
-        let Scratch { xs, levels, active } = scratch;
+        let Scratch {
+            xs,
+            args,
+            levels,
+            active,
+        } = scratch;
         let xs = &mut xs[..len];
         for &p in &space.order {
             let Some(source) = &self.sources[p] else {
@@ -445,7 +451,7 @@ impl Chunks<'_> {
                     if self.random {
                         self.bounded_levels(source, p, first, k, xs);
                     } else {
-                        xs.iter_mut().for_each(|x| *x = level(*x, k));
+                        levels_in_place(xs, k);
                     }
                     if space.is_parent[p] {
                         levels[p].clear();
@@ -461,7 +467,7 @@ impl Chunks<'_> {
                         levels[p].extend(xs.iter().map(|&x| m.at_unit(unit(x)).1));
                     }
                     if let Some(out) = &mut out {
-                        write_units(m, xs, out);
+                        write_units(m, xs, args, out);
                     }
                 }
             }
@@ -500,9 +506,11 @@ impl Chunks<'_> {
     /// from the streams keyed (seed, dimension, attempt).
     #[inline(always)]
     fn bounded_levels(&self, source: &Source, p: usize, first: u64, k: u64, xs: &mut [u64]) {
-        let doubtful = if k >> 32 == 0 {
+        let doubtful = if let Ok(k32) = u32::try_from(k) {
             // x·k from 32-bit halves (vectorizes): x·k = hi·2^32 + lo, its low word
             // lo + hi·2^32 mod 2^64, its high word ⌊(hi + ⌊lo / 2^32⌋) / 2^32⌋ (= `level`).
+            // k from a u32 the compiler cannot see through (see `levels_in_place`).
+            let k = u64::from(std::hint::black_box(k32));
             let mut doubtful = 0u64;
             for x in xs.iter_mut() {
                 let hi = (*x >> 32) * k;
@@ -538,44 +546,80 @@ impl Chunks<'_> {
     }
 }
 
-/// Per-thread buffers of [`Chunks::fill`]: one block's coordinates, and per parameter the
-/// block's condition levels (parents) and activity (conditional parameters).
+/// Each coordinate replaced by its [`level`] in `0..k`. For k < 2^32 the products are u32 × u32
+/// (one vector multiply each, where a u64 k costs two); knowing k < 2^32 from the test, the
+/// compiler would fold the u32 back into the u64 k and lose that its high half is zero, which
+/// `black_box` prevents.
+#[inline(always)]
+fn levels_in_place(xs: &mut [u64], k: u64) {
+    match u32::try_from(k) {
+        Ok(k) => {
+            let k = std::hint::black_box(k);
+            xs.iter_mut().for_each(|x| *x = level32(*x, k));
+        }
+        Err(_) => xs.iter_mut().for_each(|x| *x = level(*x, k)),
+    }
+}
+
+/// Per-thread buffers of [`Chunks::fill`]: one block's coordinates and exponents (log scales),
+/// and per parameter the block's condition levels (parents) and activity (conditional
+/// parameters).
 struct Scratch {
     xs: [u64; BLOCK],
+    args: [f64; BLOCK],
     levels: Vec<Vec<i64>>,
     active: Vec<Vec<bool>>,
 }
 
 /// `out[r] = f(xs[r])`: the loop every column kernel is, free of branches where `f` is.
 #[inline(always)]
-fn fill<T>(out: &mut [T], xs: &[u64], f: impl Fn(u64) -> T) {
+fn fill<X: Copy, T>(out: &mut [T], xs: &[X], f: impl Fn(X) -> T) {
     for (o, &x) in out.iter_mut().zip(xs) {
         *o = f(x);
     }
 }
 
-/// `post(exp(arg(x)))` for each coordinate, the exp taken on blocks in place (vectorized,
-/// bit for bit the scalar [`super::math::exp`]).
+/// `post(exp(arg(x)))` for each coordinate, the exp taken on the arguments in place in `buf`
+/// (vectorized, bit for bit the scalar [`super::math::exp`]).
 #[inline(always)]
-fn fill_exp<T>(out: &mut [T], xs: &[u64], arg: impl Fn(u64) -> f64, post: impl Fn(f64) -> T) {
-    let mut buf = [0.0f64; 256];
-    for (out, xs) in out.chunks_mut(buf.len()).zip(xs.chunks(buf.len())) {
-        let buf = &mut buf[..xs.len()];
-        for (b, &x) in buf.iter_mut().zip(xs) {
-            *b = arg(x);
-        }
-        exp_in_place(buf);
-        for (o, &b) in out.iter_mut().zip(buf.iter()) {
-            *o = post(b);
-        }
+fn fill_exp<T>(
+    out: &mut [T],
+    xs: &[u64],
+    buf: &mut [f64],
+    arg: impl Fn(u64) -> f64,
+    post: impl Fn(f64) -> T,
+) {
+    let buf = &mut buf[..xs.len()];
+    fill(buf, xs, arg);
+    exp_in_place(buf);
+    fill(out, buf, post);
+}
+
+/// `out[r]` = option `levels[r]` of a choice (levels are below the number of options). Up to 8
+/// options, each row selects from a table in registers (compares and blends, which vectorize:
+/// the compiler will not vectorize a gather); more options are read by index.
+#[inline(always)]
+fn fill_pick<T: Copy>(out: &mut [T], levels: &[u64], values: &[T]) {
+    match values.len() {
+        0 => unreachable!("a choice has options"),
+        1..=4 => fill_select::<T, 4>(out, levels, values),
+        5..=8 => fill_select::<T, 8>(out, levels, values),
+        len => fill(out, levels, |i| values[(i as usize).min(len - 1)]),
     }
 }
 
-/// Option `i` of a choice (levels are below the number of options): clamped rather than
-/// bounds-checked, so the loop has no branch and vectorizes (a gather).
+/// [`fill_pick`] from at most N options: the row's option found by comparing its level with
+/// each of 0..N (the table is padded with the first option, for levels that never occur).
 #[inline(always)]
-fn pick<T: Copy>(values: &[T], i: u64) -> T {
-    values[(i as usize).min(values.len() - 1)]
+fn fill_select<T: Copy, const N: usize>(out: &mut [T], levels: &[u64], values: &[T]) {
+    let mut table = [values[0]; N];
+    table[..values.len()].copy_from_slice(values);
+    fill(out, levels, |i| {
+        table
+            .iter()
+            .enumerate()
+            .fold(table[0], |v, (j, &t)| if i == j as u64 { t } else { v })
+    });
 }
 
 /// The values of a distribution drawn as levels, from each row's level.
@@ -595,14 +639,14 @@ fn write_levels(m: &Mapper, levels: &[u64], out: &mut ColumnMut<'_>) {
                 ..
             },
             ColumnMut::Int(col),
-        ) => fill(col, levels, |i| pick(v, i)),
+        ) => fill_pick(col, levels, v),
         (
             Mapper::Choice {
                 values: ChoiceValues::Floats(v),
                 ..
             },
             ColumnMut::Float(col),
-        ) => fill(col, levels, |i| pick(v, i)),
+        ) => fill_pick(col, levels, v),
         (
             Mapper::Choice {
                 values: ChoiceValues::Other,
@@ -615,19 +659,28 @@ fn write_levels(m: &Mapper, levels: &[u64], out: &mut ColumnMut<'_>) {
     }
 }
 
-/// The values of a distribution drawn through u in (0, 1), from each row's coordinate.
+/// The values of a distribution drawn through u in (0, 1), from each row's coordinate (`buf`
+/// for the exponents of log scales).
 #[inline(always)]
-fn write_units(m: &Mapper, xs: &[u64], out: &mut ColumnMut<'_>) {
+fn write_units(m: &Mapper, xs: &[u64], buf: &mut [f64], out: &mut ColumnMut<'_>) {
     match (m, out) {
         (&Mapper::Uniform { lo, width, hi }, ColumnMut::Float(col)) => {
             fill(col, xs, |x| uniform_at(lo, width, hi, unit(x)))
         }
-        (&Mapper::LogUniform { a, b, lo, hi }, ColumnMut::Float(col)) => {
-            fill_exp(col, xs, |x| log_arg(a, b, unit(x)), |v| v.clamp(lo, hi))
-        }
-        (&Mapper::LogInt { a, b, lo, hi }, ColumnMut::Int(col)) => {
-            fill_exp(col, xs, |x| log_arg(a, b, unit(x)), |v| log_int(v, lo, hi))
-        }
+        (&Mapper::LogUniform { a, b, lo, hi }, ColumnMut::Float(col)) => fill_exp(
+            col,
+            xs,
+            buf,
+            |x| log_arg(a, b, unit(x)),
+            |v| v.clamp(lo, hi),
+        ),
+        (&Mapper::LogInt { a, b, lo, hi }, ColumnMut::Int(col)) => fill_exp(
+            col,
+            xs,
+            buf,
+            |x| log_arg(a, b, unit(x)),
+            |v| log_int(v, lo, hi),
+        ),
         (m, ColumnMut::Float(col)) => fill(col, xs, |x| m.at_unit(unit(x)).0.float()),
         (m, ColumnMut::Int(col)) => fill(col, xs, |x| m.at_unit(unit(x)).0.int()),
     }

@@ -166,3 +166,75 @@ fn columns_drawn_in_passes_equal_one_draw() {
         }
     }
 }
+
+#[test]
+fn random_columns_are_the_per_row_definition() {
+    // The vectorized column kernels against the scalar definition of each row's value: value
+    // `row` of the stream keyed (seed, dimension) through the parameter's mapping, Lemire's
+    // bounded level for level distributions. Choices of each size class the kernels treat apart.
+    use super::dist::{Mapper, Out};
+    use super::rng::{at, bounded, key, unit, Purpose};
+    let p = |name: &str, dist: Dist| Param {
+        name: name.into(),
+        dist,
+        when: Vec::new(),
+    };
+    let ints = |k: i64| ChoiceValues::Ints((0..k).map(|i| 10 * i - 7).collect());
+    let s = Space::new(vec![
+        p("lr", Dist::loguniform(1e-5, 1.0).unwrap()),
+        p("wide", Dist::loguniform(1e-200, 1e250).unwrap()),
+        p("momentum", Dist::uniform(0.8, 0.99, None).unwrap()),
+        p("stepped", Dist::uniform(0.0, 1.0, Some(0.1)).unwrap()),
+        p("warmup", Dist::integer(0, 5000, false, 1).unwrap()),
+        p("even", Dist::integer(-6, 40, false, 2).unwrap()),
+        p(
+            "huge",
+            Dist::integer(-(1 << 52), 1 << 52, false, 1).unwrap(),
+        ),
+        p("layers", Dist::integer(1, 9, true, 1).unwrap()),
+        p("c3", Dist::choice(3, None, ints(3)).unwrap()),
+        p("c6", Dist::choice(6, None, ints(6)).unwrap()),
+        p("c12", Dist::choice(12, None, ints(12)).unwrap()),
+        p(
+            "f5",
+            Dist::choice(
+                5,
+                None,
+                ChoiceValues::Floats(vec![0.5, 1.5, -2.0, 8.0, 1e9]),
+            )
+            .unwrap(),
+        ),
+        p("other", Dist::choice(3, None, ChoiceValues::Other).unwrap()),
+        p("noise", Dist::lognormal(0.0, 2.0).unwrap()),
+    ])
+    .unwrap();
+    let (seed, start, n) = (11, 5_000, 20_000);
+    let cols = sample(&s, n as u64, seed, Method::Random, start).unwrap();
+    for (i, (param, col)) in s.params().iter().zip(&cols).enumerate() {
+        let m = Mapper::new(&param.dist);
+        let stream = key(seed, Purpose::Random, i as u64, 0);
+        for r in 0..n {
+            let row = start + r as u64;
+            let x = at(stream, row);
+            let want = match m.levels() {
+                Some(k) => {
+                    let level = bounded(k, |a| {
+                        if a == 0 {
+                            x
+                        } else {
+                            at(key(seed, Purpose::Random, i as u64, a), row)
+                        }
+                    });
+                    m.at_level(level).0
+                }
+                None => m.at_unit(unit(x)).0,
+            };
+            let same = match (col, want) {
+                (Column::Float(v), Out::F(w)) => v[r].to_bits() == w.to_bits(),
+                (Column::Float(v), Out::I(w)) => v[r] == w as f64,
+                (Column::Int(v) | Column::Index(v), w) => v[r] == w.int(),
+            };
+            assert!(same, "{} row {row}: {want:?}", param.name);
+        }
+    }
+}
