@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import lrcore as lr
 import lrcore.torch as lt
@@ -1077,9 +1077,10 @@ def test_plateau_state_matches_torch_at_every_step(
     assert _typed(restored.state_dict()) == _typed(scheds[0].state_dict())
 
 
-def test_plateau_copies_step_their_own_state_and_are_collected() -> None:
-    """``step`` is bound to the scheduler's own Rust state: a copy or an unpickled scheduler
-    steps itself, and a dropped scheduler is garbage-collected (the bound step is a cycle)."""
+def test_plateau_copies_step_their_own_state_and_are_freed() -> None:
+    """``step`` is bound to the scheduler's own Rust state: a copy (deep or shallow) or an
+    unpickled scheduler steps itself, and a dropped scheduler is freed at once, without the
+    cyclic GC, as torch's is."""
     import gc
     import weakref
 
@@ -1094,10 +1095,69 @@ def test_plateau_copies_step_their_own_state_and_are_collected() -> None:
         assert other.num_bad_epochs == 0 and other.last_epoch == 2
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.04]
     assert sched.last_epoch == 1
+    shallow = copy.copy(sched)  # torch's shallow copy: counters of its own, one optimizer
+    shallow.step(0.5)
+    assert (shallow.last_epoch, sched.last_epoch, shallow.best, sched.best) == (2, 1, 0.5, 1.0)
     alive = weakref.ref(sched)
-    del sched, twin, thawed
-    gc.collect()
-    assert alive() is None
+    gc.disable()
+    try:
+        del sched, twin, thawed, shallow
+        assert alive() is None
+    finally:
+        gc.enable()
+
+
+def test_plateau_subclass_overrides_and_reentrant_metrics() -> None:
+    """A subclass's overrides of what torch's step calls run; a metric whose ``__float__``
+    steps or reads the scheduler works as with torch (no borrow error, no panic), and runs
+    once; warnings of ``step(metrics, epoch)`` point at the caller."""
+    for m in (ts, lt):
+
+        class Logged(m.ReduceLROnPlateau):  # type: ignore[name-defined,misc]
+            cuts: ClassVar[list[int]] = []
+
+            def _reduce_lr(self, epoch: int) -> None:
+                self.cuts.append(epoch)
+                super()._reduce_lr(epoch)
+
+        sched = Logged(make_opt(SETUP2), patience=0)
+        sched.step(1.0)
+        sched.step(2.0)
+        assert Logged.cuts == [2], m
+
+    sched = lt.ReduceLROnPlateau(make_opt(SETUP2), patience=0)
+
+    class Metric:
+        calls = 0
+
+        def __float__(self) -> float:
+            Metric.calls += 1
+            if Metric.calls == 1:
+                sched.step(5.0)
+            return float(sched.best)
+
+    sched.step(Metric())
+    assert (sched.last_epoch, sched.best, Metric.calls) == (2, 5.0, 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sched.step(1.0, 7)
+    assert [w.filename for w in caught] == [__file__]
+    assert sched.last_epoch == 7
+
+
+def test_step_rejects_unknown_arguments() -> None:
+    """``step`` arguments that torch's signature rejects are rejected on the Rust path too."""
+    opt = make_opt(SETUP2)
+    sched = lt.StepLR(opt, 2)
+    opt.step()
+    sched.step()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+        sched.step(foo=None)
+    with pytest.raises(TypeError, match="positional arguments"):
+        sched.step(None, None)
+    plateau = lt.ReduceLROnPlateau(opt)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+        plateau.step(1.0, foo=None)
 
 
 @SETTINGS

@@ -23,6 +23,7 @@ all on purpose:
 
 from __future__ import annotations
 
+import copy
 import math
 import types
 import warnings
@@ -973,11 +974,16 @@ class CosineAnnealingWarmRestarts(_Scheduler):
         self._write(self.last_epoch + self._fraction)
 
 
+#: What torch's ReduceLROnPlateau.step is and calls: a subclass that overrides one steps in
+#: Python, so that its override runs.
+_STEP_HOOKS = ("step", "_is_better", "_reduce_lr", "in_cooldown")
+
+
 def _held_in_rust(name: str) -> Any:
     """torch's attribute ``name`` of ReduceLROnPlateau, held by the scheduler's ``Plateau``."""
     return property(
-        lambda self: self._rust_step.get(name),
-        lambda self, value: self._rust_step.set(name, value),
+        lambda self: self._plateau.get(name),
+        lambda self, value: self._plateau.set(name, value),
         doc=f"torch's ``{name}`` (held in Rust).",
     )
 
@@ -993,11 +999,14 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
 
     The attributes a step reads or writes (``optimizer``, ``last_epoch``, ``best``,
     ``num_bad_epochs``, ``cooldown_counter``, ``patience``, ``cooldown``, ``threshold``,
-    ``mode``, ``threshold_mode``, ``factor``, ``eps``, ``min_lrs``, ``_last_lr``) live in a Rust
+    ``factor``, ``eps``, ``mode``, ``threshold_mode``, ``min_lrs``, ``default_min_lr``,
+    ``_last_lr``) live in a Rust
     ``Plateau``, behind properties of torch's names, and ``scheduler.step`` is that object's
     bound method: ``step(metrics)`` is one Rust call, cuts included. A step with a Tensor rate,
-    an ``epoch``, or values that are not plain numbers is torch's own. ``state_dict()`` has
-    torch's keys and types.
+    an ``epoch``, keywords, or values that are not plain ints and floats is torch's own, and so
+    is every step of a subclass that overrides ``step`` or a method torch's step calls.
+    ``state_dict()`` has torch's keys and types; set these attributes as attributes (writing
+    them into ``__dict__`` does not reach the Plateau).
     """
 
     optimizer = _held_in_rust("optimizer")
@@ -1008,12 +1017,16 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     patience = _held_in_rust("patience")
     cooldown = _held_in_rust("cooldown")
     threshold = _held_in_rust("threshold")
-    mode = _held_in_rust("mode")
-    threshold_mode = _held_in_rust("threshold_mode")
     factor = _held_in_rust("factor")
     eps = _held_in_rust("eps")
+    mode = _held_in_rust("mode")
+    threshold_mode = _held_in_rust("threshold_mode")
     min_lrs = _held_in_rust("min_lrs")
+    default_min_lr = _held_in_rust("default_min_lr")
     _last_lr = _held_in_rust("_last_lr")
+    #: torch's step, for the steps the Plateau declines: called from Rust, so that its
+    #: warnings point at the caller.
+    _step = _torch.ReduceLROnPlateau.step
 
     def __init__(
         self,
@@ -1039,32 +1052,33 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             _non_negative("ReduceLROnPlateau", name, value)
         for m in min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]:
             _non_negative("ReduceLROnPlateau", "min_lr", m)
-        self._rust_step = _core.Plateau()
+        self._plateau = _core.Plateau()
         super().__init__(
             optimizer, mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps
         )
         self._bind()
 
     def _bind(self) -> None:
-        """``step`` is the Plateau's bound method, which falls back on ``_step``: called
-        without a Python frame."""
-        self._rust_step.bind(self._step)
-        self.__dict__["step"] = self._rust_step.step
-
-    def _step(self, *args: Any, **kwargs: Any) -> None:
-        """torch's step, with its argument errors (``epoch`` is deprecated, as in torch)."""
-        super().step(*args, **kwargs)
+        """``step`` becomes the Plateau's bound method (no Python frame), which falls back on
+        ``_step`` of this class."""
+        cls = type(self)
+        if all(getattr(cls, name) is getattr(ReduceLROnPlateau, name) for name in _STEP_HOOKS):
+            self._plateau.bind(cls)
+            self.__dict__["step"] = self._plateau.step
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickles (and copies) without the bound ``step``; the copy binds its own."""
-        return {k: v for k, v in self.__dict__.items() if k != "step"}
+        """Pickles and copies without the bound ``step``, with a Plateau of their own: a
+        shallow copy's counters are its own, as torch's (ints and floats) are."""
+        state = {k: v for k, v in self.__dict__.items() if k != "step"}
+        state["_plateau"] = copy.copy(self._plateau)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._bind()
 
     def state_dict(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("step", "_rust_step")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("step", "_plateau")}
         state.update((name, getattr(self, name)) for name in _core.Plateau.fields())
         return state
 
