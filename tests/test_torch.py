@@ -1145,6 +1145,37 @@ def test_plateau_subclass_overrides_and_reentrant_metrics() -> None:
     assert sched.last_epoch == 7
 
 
+def test_plateau_reads_from_another_thread_while_stepping() -> None:
+    """A thread reading the scheduler while another steps it with Tensor metrics (whose
+    conversion releases the GIL) never meets the state mid-step: reads wait, nothing
+    raises."""
+    import threading
+    import time
+
+    sched = lt.ReduceLROnPlateau(make_opt(SETUP2), patience=3)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                assert sched.best in (math.inf, 1.0) and len(sched.get_last_lr()) == 2
+            except BaseException as e:
+                errors.append(e)
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    metric, steps, stop = torch.tensor(1.0), 0, time.monotonic() + 0.5
+    while time.monotonic() < stop:
+        sched.step(metric)
+        steps += 1
+    done.set()
+    reader.join()
+    assert errors == []
+    assert sched.last_epoch == steps
+
+
 def test_step_rejects_unknown_arguments() -> None:
     """``step`` arguments that torch's signature rejects are rejected on the Rust path too."""
     opt = make_opt(SETUP2)

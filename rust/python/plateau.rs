@@ -4,20 +4,24 @@
 //! optimizer's param groups. The scheduler reads and writes them as properties of torch's
 //! names.
 //!
-//! No borrow of a `Plateau` is held while Python code runs (a metric's `__float__`, an
-//! optimizer's `param_groups` property): such code may read the scheduler, step it again, or
-//! release the GIL to another thread that does.
+//! The state is behind a mutex, which no Python code runs under (a metric's `__float__`, a
+//! rule's `__eq__`, a replaced value's finalizer): such code may read the scheduler or step
+//! it again. A thread that finds the mutex held waits detached from Python, so a thread that
+//! holds it can always take the GIL back.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use pyo3::exceptions::{PyAttributeError, PyKeyError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::MutexExt;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyTuple};
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::plateau::{Counters, Num, Plateau, Rule, Step};
 
 /// The attributes held here that a state dict saves, in the order `__reduce__` gives them
-/// (after the optimizer): the numbers (`PyPlateau::numbers`), then the others.
+/// (after the optimizer): the numbers (`State::numbers`), then the others.
 const FIELDS: [&str; 14] = [
     "last_epoch",
     "best",
@@ -38,46 +42,36 @@ const FIELDS: [&str; 14] = [
 /// How many of [`FIELDS`] are numbers.
 const NUMBERS: usize = 9;
 
-/// A numeric attribute: a plain int or float, which a Rust step can update, or any other
-/// object (a numpy integer, a Tensor …), kept as it is, for which torch's step runs.
-enum Held {
-    Plain(Num),
-    Other(Py<PyAny>),
-}
-
-impl Held {
-    fn new(value: &Bound<'_, PyAny>) -> Held {
-        let plain = if value.is_exact_instance_of::<PyInt>() {
-            value.extract::<i64>().ok().map(Num::Int)
-        } else if value.is_exact_instance_of::<PyFloat>() {
-            value.extract::<f64>().ok().map(Num::Float)
-        } else {
-            None
-        };
-        plain.map_or_else(|| Held::Other(value.clone().unbind()), Held::Plain)
-    }
-
-    fn num(&self) -> Option<Num> {
-        match self {
-            Held::Plain(n) => Some(*n),
-            Held::Other(_) => None,
-        }
-    }
-
-    fn get(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(match self {
-            Held::Plain(Num::Int(i)) => i.into_pyobject(py)?.into_any().unbind(),
-            Held::Plain(Num::Float(x)) => PyFloat::new(py, *x).into_any().unbind(),
-            Held::Other(object) => object.clone_ref(py),
-        })
+/// A plain int or float, which a Rust step can update; None for any other value (a numpy
+/// integer, a Tensor …), which is kept as it is and for which torch's step runs.
+fn plain(value: &Bound<'_, PyAny>) -> Option<Num> {
+    if value.is_exact_instance_of::<PyInt>() {
+        value.extract::<i64>().ok().map(Num::Int)
+    } else if value.is_exact_instance_of::<PyFloat>() {
+        value.extract::<f64>().ok().map(Num::Float)
+    } else {
+        None
     }
 }
 
-#[pyclass(module = "lrcore._core", name = "Plateau")]
+fn to_py(py: Python<'_>, value: Num) -> PyResult<Py<PyAny>> {
+    Ok(match value {
+        Num::Int(i) => i.into_pyobject(py)?.into_any().unbind(),
+        Num::Float(x) => PyFloat::new(py, x).into_any().unbind(),
+    })
+}
+
+#[pyclass(frozen, module = "lrcore._core", name = "Plateau")]
 pub struct PyPlateau {
+    state: Mutex<State>,
+}
+
+struct State {
     optimizer: Option<Py<PyAny>>,
-    /// The first [`NUMBERS`] of [`FIELDS`], in that order.
-    numbers: [Held; NUMBERS],
+    /// The first [`NUMBERS`] of [`FIELDS`], in that order, where they are plain ints and
+    /// floats; `others[i]` holds any other value of number `i`.
+    numbers: [Num; NUMBERS],
+    others: [Option<Py<PyAny>>; NUMBERS],
     mode: Py<PyAny>,
     threshold_mode: Py<PyAny>,
     rule: Rule,
@@ -85,113 +79,96 @@ pub struct PyPlateau {
     default_min_lr: Py<PyAny>,
     /// torch's `_last_lr`: each group's `lr` after the last step.
     last_lr: Py<PyAny>,
+    /// The items of `last_lr` where a step of this object made it (empty where it was set
+    /// from Python), compared by identity without calls into Python.
+    last_rates: Vec<Py<PyAny>>,
     /// The scheduler class whose torch step (`_step`) takes the steps this one declines.
     scheduler: Option<Py<PyAny>>,
 }
 
-/// What a Rust step reads, where every value is a plain number.
-struct Snapshot {
-    counters: Counters,
-    settings: Plateau,
-    factor: f64,
-    eps: f64,
-}
-
-impl PyPlateau {
-    fn snapshot(&self) -> Option<Snapshot> {
-        let [last_epoch, best, num_bad_epochs, cooldown_counter, patience, cooldown, threshold, factor, eps] =
-            &self.numbers;
-        Some(Snapshot {
-            counters: Counters {
-                last_epoch: last_epoch.num()?,
-                best: best.num()?,
-                num_bad_epochs: num_bad_epochs.num()?,
-                cooldown_counter: cooldown_counter.num()?,
-            },
-            settings: Plateau {
-                rule: self.rule,
-                threshold: threshold.num()?,
-                patience: patience.num()?,
-                cooldown: cooldown.num()?,
-            },
-            factor: factor.num()?.value(),
-            eps: eps.num()?.value(),
-        })
-    }
-
-    /// `step(current)` where it can be taken here: the counters advanced, the rates cut
-    /// where torch's step cuts them, and `_last_lr` read back. Returns False, having changed
-    /// nothing, where a rate or a setting is not a plain number or the groups do not match
-    /// `min_lrs` (torch's step then raises or resets them).
-    fn advance(slf: &Bound<'_, Self>, current: f64) -> PyResult<bool> {
-        let py = slf.py();
-        // One shared borrow while reading: an optimizer's `param_groups` is plain data (a
-        // property that stepped this scheduler again would find it borrowed, an error).
-        let (s, groups, same, floors) = {
-            let this = slf.try_borrow()?;
-            let (Some(s), Some(optimizer)) = (this.snapshot(), &this.optimizer) else {
-                return Ok(false);
-            };
-            let groups = optimizer
-                .bind(py)
-                .getattr(intern!(py, "param_groups"))?
-                .cast_into::<PyList>()?;
-            // A Tensor rate is cloned into _last_lr: torch's path.
-            let Some(same) = this.float_rates(&groups)? else {
-                return Ok(false);
-            };
-            (s, groups, same, this.min_lrs.clone_ref(py))
+impl State {
+    /// `step(current)` where it can be taken here: the counters advanced and the rates cut
+    /// where torch's step cuts them. Returns None, having changed nothing, where a rate or a
+    /// number is not a plain int or float or the groups do not match `min_lrs` (torch's step
+    /// then raises or resets them); otherwise the rates `_last_lr` is to hold, where they
+    /// changed.
+    ///
+    /// Runs under the mutex while it reads the optimizer's `param_groups` and writes their
+    /// rates: plain data, which runs no Python code and allocates nothing that could start
+    /// the cyclic GC (whose finalizers could run Python code).
+    fn advance(
+        &mut self,
+        py: Python<'_>,
+        current: f64,
+    ) -> PyResult<Option<Option<Vec<Py<PyAny>>>>> {
+        let Some(optimizer) = &self.optimizer else {
+            return Ok(None);
         };
-        let Some(step) = s.settings.observe(&s.counters, current) else {
-            return Ok(false);
+        if self.others.iter().any(Option::is_some) {
+            return Ok(None);
+        }
+        let groups = optimizer
+            .bind(py)
+            .getattr(intern!(py, "param_groups"))?
+            .cast_into::<PyList>()?;
+        // A Tensor rate is cloned into _last_lr: torch's path.
+        let Some(same) = self.float_rates(&groups)? else {
+            return Ok(None);
+        };
+        let [last_epoch, best, num_bad_epochs, cooldown_counter, patience, cooldown, threshold, factor, eps] =
+            self.numbers;
+        let counters = Counters {
+            last_epoch,
+            best,
+            num_bad_epochs,
+            cooldown_counter,
+        };
+        let rule = Plateau {
+            rule: self.rule,
+            threshold,
+            patience,
+            cooldown,
+        };
+        let Some(step) = rule.observe(&counters, current) else {
+            return Ok(None);
         };
         let cuts = matches!(step, Step::Cut(_));
-        if cuts && !cut(&s, floors.bind(py), &groups)? {
-            return Ok(false);
+        if cuts && !cut(factor.value(), eps.value(), self.min_lrs.bind(py), &groups)? {
+            return Ok(None);
         }
-        let last_lr = if cuts || !same {
+        let rates = if cuts || !same {
             let key = intern!(py, "lr");
             let rates = groups
                 .iter()
                 .map(|g| {
-                    g.cast::<PyDict>()?
-                        .get_item(key)?
-                        .ok_or_else(|| PyKeyError::new_err("lr"))
+                    let rate = g.cast::<PyDict>()?.get_item(key)?;
+                    Ok(rate.ok_or_else(|| PyKeyError::new_err("lr"))?.unbind())
                 })
                 .collect::<PyResult<Vec<_>>>()?;
-            Some(PyList::new(py, rates)?.into_any().unbind())
+            Some(rates)
         } else {
             None
         };
         let (Step::Count(next) | Step::Cut(next)) = step;
-        let mut this = slf.try_borrow_mut()?;
-        let counters = [
+        self.numbers[..4].copy_from_slice(&[
             next.last_epoch,
             next.best,
             next.num_bad_epochs,
             next.cooldown_counter,
-        ];
-        for (held, value) in this.numbers.iter_mut().zip(counters) {
-            *held = Held::Plain(value);
-        }
-        if let Some(last_lr) = last_lr {
-            this.last_lr = last_lr;
-        }
-        Ok(true)
+        ]);
+        Ok(Some(rates))
     }
 
     /// Whether every group's `lr` is a float (None if not), and whether they are the objects
     /// `_last_lr` holds: most steps leave the rates as they were, and `_last_lr` is then kept
     /// as it is.
     fn float_rates(&self, groups: &Bound<'_, PyList>) -> PyResult<Option<bool>> {
-        let py = groups.py();
-        let key = intern!(py, "lr");
-        let last = self.last_lr.bind(py).cast::<PyList>().ok();
-        let mut same = last.is_some_and(|l| l.len() == groups.len());
+        let key = intern!(groups.py(), "lr");
+        let mut same = groups.len() == self.last_rates.len();
         for (g, group) in groups.iter().enumerate() {
             match group.cast::<PyDict>()?.get_item(key)? {
                 Some(rate) if rate.is_exact_instance_of::<PyFloat>() => {
-                    same = same && last.is_some_and(|l| l.get_item(g).is_ok_and(|r| r.is(&rate)));
+                    same = same && rate.is(&self.last_rates[g]);
                 }
                 _ => return Ok(None),
             }
@@ -203,14 +180,19 @@ impl PyPlateau {
 /// torch's `_reduce_lr`: each group's rate becomes `max(lr · factor, min_lrs[g])` where that
 /// lowers it by more than `eps`. Returns False, having written nothing, where `min_lrs` is
 /// not a list of plain numbers, one per group.
-fn cut(s: &Snapshot, min_lrs: &Bound<'_, PyAny>, groups: &Bound<'_, PyList>) -> PyResult<bool> {
+fn cut(
+    factor: f64,
+    eps: f64,
+    min_lrs: &Bound<'_, PyAny>,
+    groups: &Bound<'_, PyList>,
+) -> PyResult<bool> {
     let py = groups.py();
     let Ok(floors) = min_lrs.cast::<PyList>() else {
         return Ok(false);
     };
     let floors: Option<Vec<(Bound<'_, PyAny>, f64)>> = floors
         .iter()
-        .map(|f| Held::new(&f).num().map(|x| (f, x.value())))
+        .map(|f| plain(&f).map(|x| (f, x.value())))
         .collect();
     let Some(floors) = floors.filter(|f| f.len() == groups.len()) else {
         return Ok(false);
@@ -222,14 +204,14 @@ fn cut(s: &Snapshot, min_lrs: &Bound<'_, PyAny>, groups: &Bound<'_, PyList>) -> 
         let old = rate
             .ok_or_else(|| PyKeyError::new_err("lr"))?
             .extract::<f64>()?;
-        let scaled = old * s.factor;
+        let scaled = old * factor;
         // Python's max() keeps the first of equals, and the floor object itself when larger.
         let (new, value) = if floor_value > scaled {
             (floor, floor_value)
         } else {
             (PyFloat::new(py, scaled).into_any(), scaled)
         };
-        if old - value > s.eps {
+        if old - value > eps {
             group.set_item(key, new)?;
         }
     }
@@ -258,16 +240,20 @@ impl PyPlateau {
             Num::Float(0.1),
             Num::Float(1e-8),
         ];
-        let mut plateau = PyPlateau {
-            optimizer,
-            numbers: numbers.map(Held::Plain),
-            mode: intern!(py, "min").clone().into_any().unbind(),
-            threshold_mode: intern!(py, "rel").clone().into_any().unbind(),
-            rule: Rule::MinRel,
-            min_lrs: PyList::empty(py).into_any().unbind(),
-            default_min_lr: py.None(),
-            last_lr: PyList::empty(py).into_any().unbind(),
-            scheduler: None,
+        let plateau = PyPlateau {
+            state: Mutex::new(State {
+                optimizer,
+                numbers,
+                others: Default::default(),
+                mode: intern!(py, "min").clone().into_any().unbind(),
+                threshold_mode: intern!(py, "rel").clone().into_any().unbind(),
+                rule: Rule::MinRel,
+                min_lrs: PyList::empty(py).into_any().unbind(),
+                default_min_lr: py.None(),
+                last_lr: PyList::empty(py).into_any().unbind(),
+                last_rates: Vec::new(),
+                scheduler: None,
+            }),
         };
         for (name, value) in FIELDS.iter().zip(state.iter()) {
             plateau.set(name, &value)?;
@@ -290,18 +276,33 @@ impl PyPlateau {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let py = slf.py();
-        let mut args = args.clone();
+        let mut converted = None;
         if args.len() == 1 && kwargs.is_none_or(|k| k.is_empty()) {
             // torch's float(metrics); its errors are torch's path's to raise.
             if let Ok(current) = args.get_item(0)?.extract::<f64>() {
-                if Self::advance(slf, current)? {
+                let plateau = slf.get();
+                let taken = plateau.lock(py).advance(py, current)?;
+                if let Some(rates) = taken {
+                    if let Some(rates) = rates {
+                        // A new list, made unlocked (it may start the GC).
+                        let list = PyList::new(py, &rates)?.into_any().unbind();
+                        let mut state = plateau.lock(py);
+                        let old = (
+                            std::mem::replace(&mut state.last_lr, list),
+                            std::mem::replace(&mut state.last_rates, rates),
+                        );
+                        drop(state);
+                        drop(old);
+                    }
                     return Ok(());
                 }
-                args = PyTuple::new(py, [current])?;
+                converted = Some(PyTuple::new(py, [current])?);
             }
         }
+        let args = converted.as_ref().unwrap_or(args);
         let scheduler = slf
-            .try_borrow()?
+            .get()
+            .lock(py)
             .scheduler
             .as_ref()
             .map(|c| c.clone_ref(py));
@@ -317,24 +318,29 @@ impl PyPlateau {
     }
 
     /// Sets the scheduler class whose torch step `_step` takes the steps `step` declines.
-    fn bind(&mut self, scheduler: Py<PyAny>) {
-        self.scheduler = Some(scheduler);
+    fn bind(&self, py: Python<'_>, scheduler: Py<PyAny>) {
+        let old = self.lock(py).scheduler.replace(scheduler);
+        drop(old);
     }
 
     /// Attribute `name` (one of torch's names held here).
     fn get(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        let state = self.lock(py);
         match name {
-            "optimizer" => Ok(self
+            "optimizer" => Ok(state
                 .optimizer
                 .as_ref()
                 .map_or_else(|| py.None(), |o| o.clone_ref(py))),
-            "mode" => Ok(self.mode.clone_ref(py)),
-            "threshold_mode" => Ok(self.threshold_mode.clone_ref(py)),
-            "min_lrs" => Ok(self.min_lrs.clone_ref(py)),
-            "default_min_lr" => Ok(self.default_min_lr.clone_ref(py)),
-            "_last_lr" => Ok(self.last_lr.clone_ref(py)),
+            "mode" => Ok(state.mode.clone_ref(py)),
+            "threshold_mode" => Ok(state.threshold_mode.clone_ref(py)),
+            "min_lrs" => Ok(state.min_lrs.clone_ref(py)),
+            "default_min_lr" => Ok(state.default_min_lr.clone_ref(py)),
+            "_last_lr" => Ok(state.last_lr.clone_ref(py)),
             _ => match number(name) {
-                Some(i) => self.numbers[i].get(py),
+                Some(i) => match &state.others[i] {
+                    Some(object) => Ok(object.clone_ref(py)),
+                    None => to_py(py, state.numbers[i]),
+                },
                 None => Err(PyAttributeError::new_err(name.to_owned())),
             },
         }
@@ -342,33 +348,57 @@ impl PyPlateau {
 
     /// Sets attribute `name` to `value`, kept as given (a later `get` returns the object,
     /// or an equal int or float).
-    fn set(&mut self, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn set(&self, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = value.py();
         let object = value.clone().unbind();
-        match name {
-            "optimizer" => self.optimizer = Some(object),
-            "min_lrs" => self.min_lrs = object,
-            "default_min_lr" => self.default_min_lr = object,
-            "_last_lr" => self.last_lr = object,
-            "mode" | "threshold_mode" => {
-                if name == "mode" {
-                    self.mode = object;
-                } else {
-                    self.threshold_mode = object;
-                }
-                let py = value.py();
-                let (mode, threshold_mode) = (self.mode.bind(py), self.threshold_mode.bind(py));
-                self.rule = Rule::new(
-                    mode.eq("min")?,
-                    mode.eq("max")?,
-                    threshold_mode.eq("rel")?,
-                    threshold_mode.eq("abs")?,
-                );
+        // Comparisons with a mode may run Python code: made unlocked.
+        let rule = if name == "mode" || name == "threshold_mode" {
+            let (mode, threshold_mode) = {
+                let state = self.lock(py);
+                (state.mode.clone_ref(py), state.threshold_mode.clone_ref(py))
+            };
+            let (mode, threshold_mode) = if name == "mode" {
+                (value.clone(), threshold_mode.into_bound(py))
+            } else {
+                (mode.into_bound(py), value.clone())
+            };
+            Some(Rule::new(
+                mode.eq("min")?,
+                mode.eq("max")?,
+                threshold_mode.eq("rel")?,
+                threshold_mode.eq("abs")?,
+            ))
+        } else {
+            None
+        };
+        let mut state = self.lock(py);
+        // What a value replaces is released unlocked (its finalizer may run Python code).
+        let old = match name {
+            "optimizer" => state.optimizer.replace(object),
+            "min_lrs" => Some(std::mem::replace(&mut state.min_lrs, object)),
+            "default_min_lr" => Some(std::mem::replace(&mut state.default_min_lr, object)),
+            "_last_lr" => {
+                state.last_rates.clear();
+                Some(std::mem::replace(&mut state.last_lr, object))
             }
+            "mode" => Some(std::mem::replace(&mut state.mode, object)),
+            "threshold_mode" => Some(std::mem::replace(&mut state.threshold_mode, object)),
             _ => match number(name) {
-                Some(i) => self.numbers[i] = Held::new(value),
+                Some(i) => match plain(value) {
+                    Some(n) => {
+                        state.numbers[i] = n;
+                        state.others[i].take()
+                    }
+                    None => state.others[i].replace(object),
+                },
                 None => return Err(PyAttributeError::new_err(name.to_owned())),
             },
+        };
+        if let Some(rule) = rule {
+            state.rule = rule;
         }
+        drop(state);
+        drop(old);
         Ok(())
     }
 
@@ -395,29 +425,40 @@ impl PyPlateau {
         ))
     }
 
+    /// What the state holds, where no other thread holds it now (a reference not visited
+    /// keeps its object alive: the safe side).
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        visit.call(&self.optimizer)?;
-        visit.call(&self.mode)?;
-        visit.call(&self.threshold_mode)?;
-        visit.call(&self.min_lrs)?;
-        visit.call(&self.default_min_lr)?;
-        visit.call(&self.last_lr)?;
-        visit.call(&self.scheduler)?;
-        for held in &self.numbers {
-            if let Held::Other(object) = held {
-                visit.call(object)?;
-            }
+        let Ok(state) = self.state.try_lock() else {
+            return Ok(());
+        };
+        visit.call(&state.optimizer)?;
+        visit.call(&state.mode)?;
+        visit.call(&state.threshold_mode)?;
+        visit.call(&state.min_lrs)?;
+        visit.call(&state.default_min_lr)?;
+        visit.call(&state.last_lr)?;
+        for rate in &state.last_rates {
+            visit.call(rate)?;
+        }
+        visit.call(&state.scheduler)?;
+        for object in &state.others {
+            visit.call(object)?;
         }
         Ok(())
     }
+}
 
-    fn __clear__(&mut self) {
-        self.optimizer = None;
-        self.scheduler = None;
+impl PyPlateau {
+    /// The state, waiting for it detached from Python where another thread holds it. A
+    /// panic elsewhere cannot leave it half-written, so a poisoned lock is still good.
+    fn lock(&self, py: Python<'_>) -> MutexGuard<'_, State> {
+        self.state
+            .lock_py_attached(py)
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// The index in `PyPlateau::numbers` of attribute `name`.
+/// The index in `State::numbers` of attribute `name`.
 fn number(name: &str) -> Option<usize> {
     FIELDS[..NUMBERS].iter().position(|n| *n == name)
 }
