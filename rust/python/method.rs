@@ -1,5 +1,6 @@
-//! The torch drop-ins' `step` method, written against CPython's C API: the binding layer's one
-//! `unsafe` (the crate's other is the CPU dispatch in `simd.rs`).
+//! The torch drop-ins' `step` method, written against CPython's C API: one of the binding
+//! layer's two `unsafe` modules (with `memory.rs`; the core's one is the CPU dispatch in
+//! `simd.rs`).
 #![allow(unsafe_code)]
 
 use pyo3::ffi;

@@ -2,6 +2,7 @@
 //! the GIL around evaluation and hands results to numpy without copying.
 
 mod convert;
+mod memory;
 mod method;
 mod plateau;
 mod schedule;

@@ -6,6 +6,7 @@ use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PySlice};
 
+use super::memory::{advise_huge_pages, HUGE_PAGE};
 use crate::error::Error;
 use crate::search::{
     self, ChoiceValues, Column, ColumnMut, Condition, Dist, Kind, Method, Param, Space,
@@ -89,9 +90,6 @@ type Spec<'py> = (String, String, Bound<'py, PyDict>, Vec<(String, Vec<i64>)>);
 pub struct PySearchSpace {
     inner: Space,
 }
-
-/// The huge-page size of x86-64 (and of aarch64 with 4 KiB pages).
-const HUGE_PAGE: usize = 2 << 20;
 
 /// An uninitialised numpy block of `k` columns of n values (C order: column i is row i): numpy
 /// allocates (asking the kernel for huge pages on large arrays, and raising MemoryError when it
@@ -204,10 +202,13 @@ fn take_one<'py>(
     let index = view.cast::<PyArray1<i64>>()?.readonly();
     let index = index.as_slice().map_err(slice_err)?;
     let last = options.len() - 1;
-    let taken: Vec<Py<PyAny>> = index
-        .iter()
-        .map(|&i| options[usize::try_from(i).unwrap_or(last)].clone_ref(py))
-        .collect();
+    let mut taken: Vec<Py<PyAny>> = Vec::with_capacity(index.len());
+    advise_huge_pages(&taken);
+    taken.extend(
+        index
+            .iter()
+            .map(|&i| options[usize::try_from(i).unwrap_or(last)].clone_ref(py)),
+    );
     Ok(PyArray1::from_vec(py, taken).into_any())
 }
 
