@@ -1000,11 +1000,11 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     The attributes a step reads or writes (``optimizer``, ``last_epoch``, ``best``,
     ``num_bad_epochs``, ``cooldown_counter``, ``patience``, ``cooldown``, ``threshold``,
     ``factor``, ``eps``, ``mode``, ``threshold_mode``, ``min_lrs``, ``default_min_lr``,
-    ``_last_lr``) live in a Rust
-    ``Plateau``, behind properties of torch's names, and ``scheduler.step`` is that object's
-    bound method: ``step(metrics)`` is one Rust call, cuts included. A step with a Tensor rate,
-    an ``epoch``, keywords, or values that are not plain ints and floats is torch's own, and so
-    is every step of a subclass that overrides ``step`` or a method torch's step calls.
+    ``_last_lr``) live in a Rust ``Plateau``, behind properties of torch's names, and
+    ``scheduler.step`` is that object's bound method: ``step(metrics)`` is one Rust call, cuts
+    included. A step with a Tensor rate, an ``epoch``, keywords, or values that are not plain
+    ints and floats is torch's own, and so is every step of a subclass that overrides ``step``
+    or a method torch's step calls.
     ``state_dict()`` has torch's keys and types; set these attributes as attributes (writing
     them into ``__dict__`` does not reach the Plateau).
     """

@@ -122,6 +122,52 @@ fn stepper(
 }
 
 impl PyStepper {
+    /// A whole `scheduler.step()`: the next step's values written, `last_epoch` and
+    /// `_step_count` advanced, `_last_lr` set. Returns False, having changed nothing, where
+    /// torch's step does more than that (its first step checks the call order; past `limit`
+    /// it raises) or an entry is not a float; the caller then takes its general path. For the
+    /// drop-ins' layout only: no `targets`, and key 0 the learning rate of every group, whose
+    /// values become `_last_lr`.
+    pub fn advance(&self, state: &Bound<'_, PyDict>) -> PyResult<bool> {
+        let py = state.py();
+        if self.targets.is_some() {
+            return Ok(false);
+        }
+        // Counters of other types (a float last_epoch after the deprecated step(2.5)) and
+        // anything past the checks below are torch's general path.
+        let int = |key: &Bound<'_, PyString>| -> PyResult<Option<i64>> {
+            Ok(state.get_item(key)?.and_then(|v| v.extract::<i64>().ok()))
+        };
+        let (count_key, epoch_key) = (intern!(py, "_step_count"), intern!(py, "last_epoch"));
+        let (Some(count), Some(epoch)) = (int(count_key)?, int(epoch_key)?) else {
+            return Ok(false);
+        };
+        let t = epoch + 1;
+        let first = self.counts_steps && count == 1;
+        if first || t < 0 || self.limit.is_some_and(|limit| t > limit) {
+            return Ok(false);
+        }
+        let groups = Self::groups(state)?;
+        let per_key = self.count() / self.keys.len();
+        if per_key != groups.len() {
+            return Ok(false);
+        }
+        let entries = self.entries(&groups)?;
+        if entries.iter().any(Option::is_none) {
+            return Ok(false);
+        }
+        let values = self.compute(py, t as f64)?;
+        for (entry, &value) in entries.iter().flatten().zip(&values) {
+            self.put(entry, value)?;
+        }
+        state.set_item(epoch_key, t)?;
+        if self.counts_steps {
+            state.set_item(count_key, count + 1)?;
+        }
+        state.set_item(intern!(py, "_last_lr"), &values[..per_key])?;
+        Ok(true)
+    }
+
     /// How many values a step has.
     fn count(&self) -> usize {
         match &self.rates {
@@ -333,52 +379,6 @@ impl PyStepper {
             }
         }
         Ok((values, all_written))
-    }
-
-    /// A whole `scheduler.step()`: the next step's values written, `last_epoch` and
-    /// `_step_count` advanced, `_last_lr` set. Returns False, having changed nothing, where
-    /// torch's step does more than that (its first step checks the call order; past `limit`
-    /// it raises) or an entry is not a float; the caller then takes its general path. For the
-    /// drop-ins' layout only: no `targets`, and key 0 the learning rate of every group, whose
-    /// values become `_last_lr`.
-    pub fn advance(&self, state: &Bound<'_, PyDict>) -> PyResult<bool> {
-        let py = state.py();
-        if self.targets.is_some() {
-            return Ok(false);
-        }
-        // Counters of other types (a float last_epoch after the deprecated step(2.5)) and
-        // anything past the checks below are torch's general path.
-        let int = |key: &Bound<'_, PyString>| -> PyResult<Option<i64>> {
-            Ok(state.get_item(key)?.and_then(|v| v.extract::<i64>().ok()))
-        };
-        let (count_key, epoch_key) = (intern!(py, "_step_count"), intern!(py, "last_epoch"));
-        let (Some(count), Some(epoch)) = (int(count_key)?, int(epoch_key)?) else {
-            return Ok(false);
-        };
-        let t = epoch + 1;
-        let first = self.counts_steps && count == 1;
-        if first || t < 0 || self.limit.is_some_and(|limit| t > limit) {
-            return Ok(false);
-        }
-        let groups = Self::groups(state)?;
-        let per_key = self.count() / self.keys.len();
-        if per_key != groups.len() {
-            return Ok(false);
-        }
-        let entries = self.entries(&groups)?;
-        if entries.iter().any(Option::is_none) {
-            return Ok(false);
-        }
-        let values = self.compute(py, t as f64)?;
-        for (entry, &value) in entries.iter().flatten().zip(&values) {
-            self.put(entry, value)?;
-        }
-        state.set_item(epoch_key, t)?;
-        if self.counts_steps {
-            state.set_item(count_key, count + 1)?;
-        }
-        state.set_item(intern!(py, "_last_lr"), &values[..per_key])?;
-        Ok(true)
     }
 
     /// Pickles (and copies) as the call that built it.
