@@ -40,6 +40,7 @@ from torch.optim import lr_scheduler as _torch
 import lrcore as lr
 from lrcore import _core
 from lrcore._core import Schedule, Stepper
+from lrcore.lr_find import lr_find
 
 __all__ = [
     "ChainedScheduler",
@@ -59,6 +60,7 @@ __all__ = [
     "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",
+    "lr_find",
 ]
 
 LRScheduler = _torch.LRScheduler
