@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -334,7 +335,20 @@ def test_demo_runs_and_repeats(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert sorted(line.split()[1] for line in table[1:]) == ["0", "1", "baseline"]
     accuracies = [float(line.split()[6]) for line in table[1:]]
     assert accuracies == sorted(accuracies, reverse=True)
-    for name in ("schedules.png", "accuracy_vs_max_lr.png", "coverage.png"):
+    # the range test before the search, which is centred on its suggestion
+    found = re.search(
+        r"^range test \(lr_find, \d+ steps\): suggested learning rate (\S+) ", r.stdout, re.M
+    )
+    assert found is not None, r.stdout
+    suggestion = float(found.group(1))
+    assert 1e-5 < suggestion < 1.0
+    trial_lrs = [float(line.split()[3]) for line in table[1:] if line.split()[1] != "baseline"]
+    assert all(suggestion / 10.01 <= x <= suggestion * 10.01 for x in trial_lrs)
+    best = float(next(line for line in table[1:] if line.split()[1] != "baseline").split()[3])
+    assert (
+        f"range test suggested {found.group(1)}; the best trial's max_lr is {best:.3g}" in r.stdout
+    )
+    for name in ("lr_find.png", "schedules.png", "accuracy_vs_max_lr.png", "coverage.png"):
         width, height = png_size(first / name)
         assert width >= 400 and height >= 300
     with open(first / "results.csv", newline="") as f:
@@ -357,14 +371,15 @@ def test_demo_importance_and_plain_progress_bar(
 ) -> None:
     from lrcore import demo
 
-    trials = demo.SPACE.sample(16, seed=0, method="sobol")
+    space = demo.search_space(1e-2)
+    trials = space.sample(16, seed=0, method="sobol")
     log_lr = np.log10(trials["max_lr"])
     accuracy = list(1.0 - (log_lr + 2.0) ** 2)  # best at max_lr = 1e-2, a peak in the middle
-    weights = demo.importance(trials, accuracy)
+    weights = demo.importance(space, trials, accuracy)
     assert max(weights, key=weights.__getitem__) == "max_lr"
     assert weights["max_lr"] > 0.9
     assert all(0.0 <= w <= 1.0 for w in weights.values())
-    assert demo.importance(demo.SPACE.sample(2), [0.5, 0.6]) == dict.fromkeys(demo.SPACE.names, 0.0)
+    assert demo.importance(space, space.sample(2), [0.5, 0.6]) == dict.fromkeys(space.names, 0.0)
 
     monkeypatch.setitem(sys.modules, "tqdm", None)  # as if tqdm were not installed
     assert list(demo._progress([1, 2, 3], "demo", True)) == [1, 2, 3]

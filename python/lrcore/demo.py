@@ -3,13 +3,16 @@
 1. *Become one with the data*: scikit-learn's bundled 8x8 digits (1797 images, 10 classes, no
    download), one fixed stratified split: 1437 train / 360 validation.
 2. *A dumb baseline*: a small MLP trained with AdamW at torch's default constant learning rate.
-3. *Tune*: a Sobol search (:mod:`lrcore.search`) over one-cycle ``max_lr``, ``pct_start`` and
-   ``weight_decay``, each trial trained with :class:`lrcore.torch.OneCycleLR` (so AdamW's
-   ``betas[0]`` cycles against the learning rate).
+3. *Find a learning rate*: the range test (:func:`lrcore.torch.lr_find`) on the same MLP and
+   optimizer, from the same initial weights; its suggestion is printed and drawn.
+4. *Tune*: a Sobol search (:mod:`lrcore.search`) over one-cycle ``max_lr`` (within one decade
+   either side of the suggestion), ``pct_start`` and ``weight_decay``, each trial trained with
+   :class:`lrcore.torch.OneCycleLR` (so AdamW's ``betas[0]`` cycles against the learning rate).
 
-Then a table sorted by validation accuracy (baseline included), ``results.csv`` and three PNGs:
-the schedules tried (learning rate and beta1, one line per trial), validation accuracy against
-``max_lr``, and the grid-against-Sobol coverage of the two most important parameters.
+Then a table sorted by validation accuracy (baseline included), the suggestion beside the best
+trial's ``max_lr``, ``results.csv`` and four PNGs: the range test, the schedules tried (learning
+rate and beta1, one line per trial), validation accuracy against ``max_lr`` (the suggestion
+marked), and the grid-against-Sobol coverage of the two most important parameters.
 
 Decisions: every trial starts from the same initial weights and sees the batches in the same
 order (both from ``seed``), so trials differ only by their hyper-parameters; torch runs on one
@@ -37,15 +40,20 @@ import numpy.typing as npt
 
 import lrcore as lr
 from lrcore import search
+from lrcore.lr_find import LRFindResult
 
-__all__ = ["DEFAULT_EPOCHS", "DEFAULT_TRIALS", "SPACE", "Result", "run"]
+__all__ = ["DEFAULT_EPOCHS", "DEFAULT_TRIALS", "Result", "run", "search_space"]
 
-#: The search space of the demo.
-SPACE = search.Space(
-    max_lr=search.loguniform(1e-4, 1.0),
-    pct_start=search.uniform(0.1, 0.5),
-    weight_decay=search.loguniform(1e-6, 1e-2),
-)
+
+def search_space(suggestion: float) -> search.Space:
+    """The search space of the demo, ``max_lr`` centred (on log axes) on the range test's
+    suggestion: one decade either side."""
+    return search.Space(
+        max_lr=search.loguniform(suggestion / 10.0, suggestion * 10.0),
+        pct_start=search.uniform(0.1, 0.5),
+        weight_decay=search.loguniform(1e-6, 1e-2),
+    )
+
 
 DEFAULT_TRIALS = 16
 DEFAULT_EPOCHS = 15
@@ -125,6 +133,41 @@ def _steps_per_epoch(data: _Data) -> int:
     return math.ceil(len(data.x_train) / BATCH_SIZE)
 
 
+def _mlp(seed: int, lr_: float, weight_decay: float) -> tuple[Any, Any]:
+    """The MLP with its initial weights from ``seed``, and its AdamW optimizer."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(64, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 10))
+    return model, torch.optim.AdamW(model.parameters(), lr=lr_, weight_decay=weight_decay)
+
+
+def _epoch(data: _Data, order: Any) -> list[tuple[Any, Any]]:
+    """One epoch's (x, y) batches of the training set, shuffled by the generator ``order``."""
+    import torch
+
+    perm = torch.randperm(len(data.x_train), generator=order)
+    return [
+        (data.x_train[idx], data.y_train[idx])
+        for idx in (perm[i : i + BATCH_SIZE] for i in range(0, len(perm), BATCH_SIZE))
+    ]
+
+
+def find_lr(data: _Data, seed: int) -> LRFindResult:
+    """The range test (lrcore.torch.lr_find, its defaults: 1e-7 to 10 over 100 steps) on the
+    MLP the trials train, from the same initial weights, with the baseline's AdamW; the
+    batches of one shuffled epoch, cycled."""
+    import torch
+    from torch.nn import functional
+
+    from lrcore.torch import lr_find
+
+    model, optimizer = _mlp(seed, BASELINE_LR, BASELINE_WEIGHT_DECAY)
+    batches = _epoch(data, torch.Generator().manual_seed(seed))
+    return lr_find(model, optimizer, batches, functional.cross_entropy)
+
+
 def train(
     data: _Data,
     *,
@@ -138,15 +181,12 @@ def train(
     :class:`lrcore.torch.OneCycleLR`. Returns (validation accuracy, validation loss, mean
     training loss of the last epoch)."""
     import torch
-    from torch import nn
     from torch.nn import functional
 
     from lrcore.torch import OneCycleLR
 
-    torch.manual_seed(seed)
     order = torch.Generator().manual_seed(seed)
-    model = nn.Sequential(nn.Linear(64, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 10))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=max_lr, weight_decay=weight_decay)
+    model, optimizer = _mlp(seed, max_lr, weight_decay)
     per_epoch = _steps_per_epoch(data)
     scheduler = None
     if pct_start is not None:
@@ -157,17 +197,15 @@ def train(
     last = 0.0
     for _ in range(epochs):
         model.train()
-        perm = torch.randperm(n, generator=order)
         total = 0.0
-        for i in range(per_epoch):
-            idx = perm[i * BATCH_SIZE : (i + 1) * BATCH_SIZE]
-            loss = functional.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
+        for x, y in _epoch(data, order):
+            loss = functional.cross_entropy(model(x), y)
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            total += float(loss.item()) * len(idx)
+            total += float(loss.item()) * len(y)
         last = total / n
     model.eval()
     with torch.no_grad():
@@ -303,16 +341,18 @@ def _ranks(x: FloatArray) -> FloatArray:
     return ranks
 
 
-def importance(trials: search.Trials, accuracy: Sequence[float]) -> dict[str, float]:
+def importance(
+    space: search.Space, trials: search.Trials, accuracy: Sequence[float]
+) -> dict[str, float]:
     """How much of the accuracy's ranking each parameter explains on its own: the R^2 of a
     quadratic least-squares fit of the accuracy ranks on the parameter (its logarithm on log
     axes), so a peak in the middle (too small and too large both bad) counts as much as a trend.
     0 where undefined (fewer than 4 trials, or a constant column)."""
     acc = _ranks(np.asarray(accuracy, dtype=np.float64))
     out: dict[str, float] = {}
-    for name in SPACE.names:
+    for name in space.names:
         x = np.asarray(trials[name], dtype=np.float64)
-        if SPACE[name].kind == "loguniform":
+        if space[name].kind == "loguniform":
             x = np.log(x)
         r2 = 0.0
         spread = float(np.sum((acc - acc.mean()) ** 2))
@@ -381,8 +421,9 @@ def plot_schedules(
     fig.savefig(path)
 
 
-def plot_accuracy(results: Sequence[Result], path: Path) -> None:
-    """Validation accuracy against max_lr (log x), coloured by pct_start; the baseline dashed."""
+def plot_accuracy(results: Sequence[Result], suggestion: float, path: Path) -> None:
+    """Validation accuracy against max_lr (log x), coloured by pct_start; the baseline dashed,
+    the range test's suggestion dotted."""
     from matplotlib import cm
 
     found = [r for r in results if r.schedule == "one_cycle"]
@@ -408,6 +449,7 @@ def plot_accuracy(results: Sequence[Result], path: Path) -> None:
             linestyle="--",
             label=f"constant lr {r.max_lr:g} baseline ({r.val_acc:.3f})",
         )
+    ax.axvline(suggestion, color="C3", linestyle=":", label=f"range test: {suggestion:.3g}")
     ax.set_xscale("log")
     ax.set_xlabel("max_lr (one-cycle peak learning rate)")
     ax.set_ylabel("validation accuracy")
@@ -428,6 +470,7 @@ def _padded(lo: float, hi: float, log: bool) -> tuple[float, float]:
 
 
 def plot_coverage(
+    space: search.Space,
     names: tuple[str, str],
     trials: search.Trials,
     accuracy: Sequence[float],
@@ -438,7 +481,7 @@ def plot_coverage(
     parameters, each projected on both axes; above, the accuracy the search measured along the
     most important one, with the values each layout would have tried."""
     first, second = names
-    plane = search.Space({first: SPACE[first], second: SPACE[second]})
+    plane = search.Space({first: space[first], second: space[second]})
     layouts = [
         ("Grid", plane.grid(3)),
         ("Sobol", plane.sample(9, seed=seed, method="sobol")),
@@ -475,8 +518,8 @@ def plot_coverage(
             transform=ax.get_yaxis_transform(),
         )
         for axis, name in (("x", first), ("y", second)):
-            log = SPACE[name].kind == "loguniform"
-            lo, hi = _padded(SPACE[name].args["lo"], SPACE[name].args["hi"], log)
+            log = space[name].kind == "loguniform"
+            lo, hi = _padded(space[name].args["lo"], space[name].args["hi"], log)
             if axis == "x":
                 ax.set_xscale("log" if log else "linear")
                 ax.set_xlim(lo, hi)
@@ -513,6 +556,7 @@ def train_config(
 
 def _search(
     data: _Data,
+    space: search.Space,
     configs: search.Trials,
     *,
     epochs: int,
@@ -528,11 +572,11 @@ def _search(
     if engine == "optuna":
         from lrcore.search.optuna import map_rows
 
-        outs = map_rows(fn, SPACE, n, workers=workers, seed=seed)
+        outs = map_rows(fn, space, n, workers=workers, seed=seed)
     elif engine == "ray":
         from lrcore.search.ray import map_rows as ray_map_rows
 
-        outs = ray_map_rows(fn, SPACE, n, seed=seed, max_concurrent_trials=workers)
+        outs = ray_map_rows(fn, space, n, seed=seed, max_concurrent_trials=workers)
     elif engine == "local":
         outs = [fn(c) for c in _progress(configs.to_dicts(), "lrcore demo", progress)]
     else:
@@ -551,9 +595,10 @@ def run(
     workers: int = 2,
 ) -> list[Result]:
     """Runs the demo; prints the table to ``stdout`` (default sys.stdout), writes results.csv,
-    schedules.png, accuracy_vs_max_lr.png and coverage.png into ``out``; returns the results,
-    best first. ``engine`` runs the search trials here (``"local"``), as an Optuna study of
-    ``workers`` processes, or on Ray Tune; the rows, and so the table, are the same."""
+    lr_find.png, schedules.png, accuracy_vs_max_lr.png and coverage.png into ``out``; returns
+    the results, best first. ``engine`` runs the search trials here (``"local"``), as an
+    Optuna study of ``workers`` processes, or on Ray Tune; the rows, and so the table, are the
+    same."""
     import torch
 
     stream = stdout if stdout is not None else sys.stdout
@@ -576,8 +621,6 @@ def run(
             f"({total_steps} steps) per trial, seed {seed}",
             file=stream,
         )
-        space = SPACE
-        configs = space.sample(trials, seed=seed, method="sobol")
         baseline = train(
             data,
             epochs=epochs,
@@ -589,8 +632,18 @@ def run(
         results = [
             Result("baseline", "constant", BASELINE_LR, math.nan, BASELINE_WEIGHT_DECAY, *baseline)
         ]
+        finder = find_lr(data, seed)
+        print(
+            f"range test (lr_find, {len(finder.lrs)} steps): suggested learning rate "
+            f"{finder.suggestion:.3g} ({finder.default}); searching max_lr in "
+            f"[{finder.suggestion / 10:.3g}, {finder.suggestion * 10:.3g}]",
+            file=stream,
+        )
+        space = search_space(finder.suggestion)
+        configs = space.sample(trials, seed=seed, method="sobol")
         outs = _search(
             data,
+            space,
             configs,
             epochs=epochs,
             seed=seed,
@@ -615,8 +668,8 @@ def run(
         torch.set_num_threads(threads)
     found = [r for r in results if r.schedule == "one_cycle"]
     accuracy = [r.val_acc for r in found]
-    weights = importance(configs, accuracy)
-    ranked = sorted(SPACE.names, key=lambda n: -weights[n])  # stable: ties keep space order
+    weights = importance(space, configs, accuracy)
+    ranked = sorted(space.names, key=lambda n: -weights[n])  # stable: ties keep space order
     pair = (ranked[0], ranked[1])
 
     print("", file=stream)
@@ -630,12 +683,20 @@ def run(
         )
     else:
         print("importance: needs 4 trials or more", file=stream)
-    write_csv(results, folder / "results.csv")
-    plot_schedules(configs, accuracy, total_steps, folder / "schedules.png")
-    plot_accuracy(results, folder / "accuracy_vs_max_lr.png")
-    plot_coverage(pair, configs, accuracy, seed, folder / "coverage.png")
+    best = _sorted(found)[0].max_lr
     print(
-        f"wrote {folder / 'results.csv'}, schedules.png, accuracy_vs_max_lr.png, coverage.png",
+        f"range test suggested {finder.suggestion:.3g}; the best trial's max_lr is {best:.3g} "
+        f"({best / finder.suggestion:.2g} x the suggestion)",
+        file=stream,
+    )
+    write_csv(results, folder / "results.csv")
+    finder.plot(str(folder / "lr_find.png"))
+    plot_schedules(configs, accuracy, total_steps, folder / "schedules.png")
+    plot_accuracy(results, finder.suggestion, folder / "accuracy_vs_max_lr.png")
+    plot_coverage(space, pair, configs, accuracy, seed, folder / "coverage.png")
+    print(
+        f"wrote {folder / 'results.csv'}, lr_find.png, schedules.png, accuracy_vs_max_lr.png, "
+        "coverage.png",
         file=stream,
     )
     print(f"lrcore demo: done in {time.perf_counter() - began:.1f} s", file=sys.stderr)

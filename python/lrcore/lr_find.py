@@ -171,11 +171,14 @@ class LRFindResult:
             ax = fig.add_subplot()
         ax.plot(self.lrs, self.raw_losses, color="0.7", linewidth=0.8, label="loss")
         ax.plot(self.lrs, self.losses, color="C0", linewidth=1.8, label="smoothed loss")
-        finite = self.losses[np.isfinite(self.losses)]
+        both = np.concatenate([self.losses, self.raw_losses])
+        finite = both[np.isfinite(both)]
         if len(finite):
-            # The curve's own range: a diverged tail would squash the part that matters.
-            low, first = float(finite.min()), float(finite[0])
-            ax.set_ylim(low - 0.05 * (first - low + 1e-12), first + 0.5 * (first - low + 1e-12))
+            # From the lowest loss to a little above the first: a diverged tail would squash
+            # the part that matters.
+            low, top = float(finite.min()), float(self.losses[0])
+            pad = max(top - low, 1e-12)
+            ax.set_ylim(low - 0.05 * pad, top + 0.3 * pad)
         if math.isfinite(self.suggestion):
             ax.axvline(
                 self.suggestion,
@@ -187,8 +190,8 @@ class LRFindResult:
         ax.set_xlabel("learning rate")
         ax.set_ylabel("training loss")
         ax.set_title("Learning-rate range test")
-        ax.grid(True, alpha=0.3, which="both")
-        ax.legend(fontsize="small", loc="upper left")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small", loc="lower left")
         if path is not None:
             ax.figure.savefig(path)
         return ax
