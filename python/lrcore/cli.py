@@ -349,14 +349,15 @@ def _cmd_values(args: argparse.Namespace) -> int:
 def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
-        help="the lecture's recipe end to end: baseline, then a Sobol search over one-cycle",
+        help="the lecture's recipe end to end: baseline, range test, Sobol search over one-cycle",
         description="Train a small MLP (torch, CPU) on scikit-learn's bundled 8x8 digits: "
-        "first a constant learning rate (the dumb baseline), then a Sobol search over "
-        "one-cycle max_lr, pct_start and weight decay with lrcore.torch.OneCycleLR (AdamW, "
-        "beta1 cycling). Prints a results table sorted by validation accuracy and writes "
-        "results.csv and PNGs (schedules tried, accuracy against max_lr, grid-vs-Sobol "
-        "coverage) to --out. The same seed gives the same table. "
-        "Needs pip install 'lrcore[demo]'.",
+        "first a constant learning rate (the dumb baseline), then the learning-rate range test "
+        "(lrcore.torch.lr_find), then a Sobol search over one-cycle max_lr (a decade either "
+        "side of the range test's suggestion), pct_start and weight decay with "
+        "lrcore.torch.OneCycleLR (AdamW, beta1 cycling). Prints a results table sorted by "
+        "validation accuracy and writes results.csv and PNGs (range test, schedules tried, "
+        "accuracy against max_lr, grid-vs-Sobol coverage) to --out. The same seed gives the "
+        "same table. Needs pip install 'lrcore[demo]'.",
     )
     p.add_argument(
         "--out",

@@ -17,11 +17,11 @@ Decisions:
   (1 - smooth) * raw_k``, ``smoothed_k = a_k / (1 - smooth ** (k + 1))`` (fastai, Lightning).
   The sweep stops after the step whose smoothed loss is non-finite or above ``diverge`` times
   the lowest so far; that step is kept in the record.
-* Everything the sweep touches is put back bit for bit, even when it raises: the model's
-  and the optimizer's parameters, the model's buffers, gradients and train/eval modes, the optimizer's state and every param
-  group's values (a Tensor learning rate is written in place, so the same Tensor object holds
-  the same value afterwards). The loader is only iterated: a loader shorter than the sweep is
-  started again, as many times as needed.
+* Everything the sweep touches is put back bit for bit, even when it raises: the model's and
+  the optimizer's parameters and their gradients, the model's buffers and train/eval modes,
+  the optimizer's state and every param group's values (a Tensor learning rate is written in
+  place, so the same Tensor object holds the same value afterwards). The loader is only
+  iterated: a loader shorter than the sweep is started again, as many times as needed.
 * The random number generators are not restored (as in fastai and Lightning): dropout and
   shuffling during the sweep advance them.
 """
@@ -62,8 +62,9 @@ def _finite_prefix(losses: FloatArray) -> int:
 
 
 def _steepest(lrs: FloatArray, losses: FloatArray) -> int:
-    """Index of the steepest descent of the smoothed loss against log(lr) (fastai's
-    ``steep``; Lightning's default), from a tenth of the sweep on."""
+    """Index of the steepest descent of the smoothed loss against log(lr), from a tenth of
+    the sweep on (fastai's ``steep``; Lightning's default takes the slope against the rate
+    itself, after the first 10 steps)."""
     start = len(losses) // 10
     slope = np.diff(losses[start:]) / np.diff(np.log(lrs[start:]))
     return start + int(np.argmin(slope))
@@ -389,13 +390,13 @@ def lr_find(
     argument (every ``torch.optim`` optimizer), else not. ``False``: ``backward()`` then
     ``step()``.
 
-    The default suggestion is fastai's ``"valley"``: the middle of the longest decreasing run
-    of the smoothed loss. On least squares, where SGD diverges above 2 / (the Hessian's
-    largest eigenvalue), it lands below that rate and within two decades of it with
-    minibatch noise as large as the loss's decrease, while ``"steepest"`` (Lightning's
-    default) follows the noise at the low end and ``"min/10"`` does whenever the noise's
-    lowest point is lower than the valley's (tests/test_lr_find.py). ``suggestions`` holds
-    all three.
+    The default suggestion is fastai's default, ``"valley"``: the middle of the longest
+    decreasing subsequence of the smoothed loss. On least squares, where SGD diverges above
+    2 / (the Hessian's largest eigenvalue), it lands below that rate and within two decades
+    of it with minibatch noise as large as the loss's decrease, while ``"steepest"`` (a
+    steepest slope, as Lightning's default) picks a noise dip near ``start_lr`` and
+    ``"min/10"`` does whenever the noise's lowest point is lower than the valley's
+    (tests/test_lr_find.py). ``suggestions`` holds all three.
     """
     import torch
 
