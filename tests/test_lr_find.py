@@ -244,6 +244,13 @@ def test_stops_early_on_a_problem_built_to_diverge() -> None:
     assert all(before[k] <= 4.0 * before[: k + 1].min() for k in range(len(before)))
     assert w.item() == 1.0  # restored
 
+    # a negative loss (a log-likelihood) stops where it diverges too, not at its first step
+    shifted = lr_find(
+        nn.Module(), opt, [None], lambda m, b: loss(m, b) - 10.0, start_lr=1e-3, end_lr=1e3
+    )
+    assert shifted.stopped_early and 2.0 < shifted.lrs[-1] < 1e3
+    assert shifted.losses[-1] > shifted.losses.min() + 3.0 * abs(shifted.losses.min())
+
 
 # ---- least squares: where SGD diverges is known -----------------------------------------------------
 
@@ -352,6 +359,7 @@ def test_a_model_that_computes_its_own_loss() -> None:
         opt,
         batches,
         lambda m, batch: m(**batch).loss,
+        device="cpu",
         start_lr=1e-4,
         end_lr=10.0,
         num_steps=40,

@@ -16,7 +16,9 @@ Decisions:
 * Smoothed loss: the bias-corrected exponential average ``a_k = smooth * a_(k-1) +
   (1 - smooth) * raw_k``, ``smoothed_k = a_k / (1 - smooth ** (k + 1))`` (fastai, Lightning).
   The sweep stops after the step whose smoothed loss is non-finite or above ``diverge`` times
-  the lowest so far; that step is kept in the record.
+  the lowest so far, ``best + (diverge - 1) * |best|`` (the same for a positive loss; fastai's
+  and Lightning's ``> 4 * best`` would stop a negative loss, a log-likelihood, at its first
+  step); that step is kept in the record.
 * Everything the sweep touches is put back bit for bit, even when it raises: the model's and
   the optimizer's parameters and their gradients, the model's buffers and train/eval modes,
   the optimizer's state and every param group's values (a Tensor learning rate is written in
@@ -32,6 +34,7 @@ import copy
 import functools
 import inspect
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -156,7 +159,7 @@ class LRFindResult:
             "mode": self.mode,
         }
 
-    def plot(self, path: str | None = None, ax: Any = None) -> Any:
+    def plot(self, path: str | os.PathLike[str] | None = None, ax: Any = None) -> Any:
         """The raw (faint) and smoothed losses against the rate on a log axis, the suggestion
         marked; saved to ``path`` when given. Returns the Axes."""
         try:
@@ -444,7 +447,7 @@ def lr_find(
             raw.append(value)
             smoothed.append(level)
             best = min(best, level)
-            if not math.isfinite(level) or level > diverge * best:
+            if not math.isfinite(level) or level > best + (diverge - 1.0) * abs(best):
                 stopped = k + 1 < num_steps
                 break
     finally:
