@@ -133,14 +133,14 @@ def _steps_per_epoch(data: _Data) -> int:
     return math.ceil(len(data.x_train) / BATCH_SIZE)
 
 
-def _mlp(seed: int, lr_: float, weight_decay: float) -> tuple[Any, Any]:
+def _mlp(seed: int, rate: float, weight_decay: float) -> tuple[Any, Any]:
     """The MLP with its initial weights from ``seed``, and its AdamW optimizer."""
     import torch
     from torch import nn
 
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(64, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 10))
-    return model, torch.optim.AdamW(model.parameters(), lr=lr_, weight_decay=weight_decay)
+    return model, torch.optim.AdamW(model.parameters(), lr=rate, weight_decay=weight_decay)
 
 
 def _epoch(data: _Data, order: Any) -> list[tuple[Any, Any]]:
