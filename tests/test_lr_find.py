@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import lrcore as lr
 import numpy as np
@@ -462,12 +462,19 @@ def test_accumulate_two_batches_per_step() -> None:
     assert torch.equal(model.weight, w0) and torch.equal(model.bias, b0)
 
 
+class Pair(NamedTuple):
+    x: torch.Tensor
+    y: torch.Tensor
+
+
 def test_batches_move_to_the_device_inside_containers() -> None:
     batch = {"a": torch.ones(2), "b": [torch.zeros(1), (torch.ones(1), 3)], "c": "text"}
     moved = _to(batch, torch.device("meta"))
     assert moved["a"].is_meta and moved["b"][0].is_meta and moved["b"][1][0].is_meta
     assert moved["b"][1][1] == 3 and moved["c"] == "text"
     assert isinstance(moved["b"], list) and isinstance(moved["b"][1], tuple)
+    pair = _to(Pair(torch.ones(1), torch.zeros(1)), "meta")
+    assert isinstance(pair, Pair) and pair.x.is_meta and pair.y.is_meta
 
 
 # ---- the result -----------------------------------------------------------------------------------

@@ -205,15 +205,16 @@ class LRFindResult:
 
 
 def _to(batch: Any, device: Any) -> Any:
-    """The batch with every Tensor in it (through tuples, lists and mappings) moved."""
-    import torch
-
-    if isinstance(batch, torch.Tensor):
+    """The batch with everything in it that has a ``.to`` (tensors, transformers'
+    ``BatchEncoding``) moved, through tuples (named ones too), lists and mappings (rebuilt as
+    plain dicts)."""
+    if callable(getattr(batch, "to", None)):
         return batch.to(device)
     if isinstance(batch, Mapping):
-        return type(batch)({k: _to(v, device) for k, v in batch.items()})  # type: ignore[call-arg]
+        return {k: _to(v, device) for k, v in batch.items()}
     if isinstance(batch, (tuple, list)):
-        return type(batch)(_to(v, device) for v in batch)
+        items = [_to(v, device) for v in batch]
+        return type(batch)(*items) if hasattr(batch, "_fields") else type(batch)(items)
     return batch
 
 
