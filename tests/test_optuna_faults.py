@@ -27,7 +27,6 @@ from optuna.trial import TrialState  # noqa: E402
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-
 def retry(study: Any, number: int) -> None:
     """The README's recovery step for a trial left RUNNING: fail it and queue its retry."""
     study.tell(number, state=TrialState.FAIL)
@@ -309,7 +308,10 @@ def test_mismatched_workers_are_refused_without_a_trace(tmp_path: Path) -> None:
     )
     messages = json.loads(out.stdout)
     for i, (name, (_, why)) in enumerate(cases.items()):
-        assert messages[name] == f"lrcore.search.optuna.Sampler: study '{name}' was started with {why}{AGREE}"
+        assert (
+            messages[name]
+            == f"lrcore.search.optuna.Sampler: study '{name}' was started with {why}{AGREE}"
+        )
         study = studies[name]
         (refused,) = [t for t in study.trials if t.state == TrialState.FAIL]
         assert refused.number == 2 and ROW_ATTR not in refused.system_attrs
@@ -363,13 +365,18 @@ def race(url: str, name: str, samplers: list[tuple[search.Space, int, str]]) -> 
     return accepted
 
 
+def drain(study: Any, n: int) -> None:
+    space_ = study.sampler.space
+    study.optimize(lambda t: suggest(t, space_)["lr"], n_trials=n)
+
+
 def test_simultaneous_mismatched_workers_are_never_both_accepted(tmp_path: Path) -> None:
     url = sqlite(tmp_path)
     for r in range(8):
         (study,) = race(url, f"sweep{r}", [(space(), 0, "sobol"), mismatched(r % 4)])
         # a refused worker that had taken a row handed it to a WAITING trial: run it
         waiting = len(study.get_trials(states=(TrialState.WAITING,)))
-        study.optimize(lambda t: suggest(t, study.sampler.space)["lr"], n_trials=waiting)
+        drain(study, waiting)
         assert study.get_trials(states=(TrialState.RUNNING,)) == []
         assert tally(study) == ([0, 1] if waiting else [0], [], [])
 

@@ -233,8 +233,7 @@ def _mismatch(study_name: str, rows_study: str, stored: Any, mine: str) -> str |
             diffs.append(f"a different space (parameters differing: {', '.join(names)})")
         else:
             diffs.append(
-                f"a different space (parameter order: {', '.join(a)}; this sampler: "
-                f"{', '.join(b)})"
+                f"a different space (parameter order: {', '.join(a)}; this sampler: {', '.join(b)})"
             )
     return (
         f"lrcore.search.optuna.Sampler: study '{study_name}' was started with "
