@@ -540,7 +540,7 @@ def storage(spec: str) -> optuna.storages.BaseStorage:
     """An Optuna storage from a string: a database URL (``sqlite:///sweep.db``,
     ``postgresql://user@host/db``; anything with ``://``) or else the path of a journal file
     (``JournalStorage(JournalFileBackend(path))``, for processes on one machine or a shared
-    file system)."""
+    file system; a journal has no heartbeat, so the trial of a killed worker stays RUNNING)."""
     if "://" in spec:
         return optuna.storages.RDBStorage(spec)
     from optuna.storages.journal import JournalFileBackend
