@@ -13,10 +13,10 @@ go to the trials the sampler samples, in the order they first ask it for a value
 duplicate-free however many worker processes share the study. The counter is a second study in
 the same storage, :func:`rows_study_name` (``"<study name>.lrcore-rows.<study id>"``): a trial
 takes a row by creating a trial there (a "ticket", holding the trial's number), and the ticket's
-number is the row. Optuna's storages number a study's trials atomically (an RDB storage under a
-row lock on the study, a journal in log order), so two workers sampling at once never get the
-same row, and a row is taken only by a trial that samples, so none is skipped. The row is also
-written to the trial's system attribute :data:`ROW_ATTR`. With one worker and nothing enqueued,
+number is the row. Optuna's storages number a study's trials atomically (an RDB storage inside
+its write transaction, under a lock on the study; a journal in log order), so two workers
+sampling at once never get the same row, and a row is taken only by a trial that samples, so
+none is skipped. The row is also written to the trial's system attribute :data:`ROW_ATTR`. With one worker and nothing enqueued,
 trial k gets row k; with several workers, trial numbers and rows need not be in the same order.
 
 Trials that take no row: one with fixed parameters (``study.enqueue_trial``, ``study.add_trial``)
@@ -37,9 +37,10 @@ WAITING trial in the study (system attribute :data:`ROW_ATTR`, no parameters; th
 ask runs it) and raises. The signature is also copied to the study's user attribute
 :data:`USER_ATTR`, for people reading the study.
 
-The cost of a trial does not grow with the study: a ticket is one trial written to the storage,
-and rows are drawn in blocks of :data:`BLOCK` by counter (no past trial is read, except by a retry
-whose failed trial died between taking its ticket and writing :data:`ROW_ATTR`).
+The cost of a trial does not grow with the study: a ticket is one trial written to the storage
+(and the row written to the trial), and rows are drawn in blocks of :data:`BLOCK` by counter. No
+past trial is read, except the tickets, once, by a retry of a trial that died before recording
+a row.
 
 A stepped float whose top level lo + i*step lands an ulp above Optuna's top (``uniform(0, 0.35,
 step=0.1)``: 0.30000000000000004 against Optuna's 0.3) is handed to Optuna clamped to its top.
