@@ -16,8 +16,9 @@ takes a row by creating a trial there (a "ticket", holding the trial's number), 
 number is the row. Optuna's storages number a study's trials atomically (an RDB storage inside
 its write transaction, under a lock on the study; a journal in log order), so two workers
 sampling at once never get the same row, and a row is taken only by a trial that samples, so
-none is skipped. The row is also written to the trial's system attribute :data:`ROW_ATTR`. With one worker and nothing enqueued,
-trial k gets row k; with several workers, trial numbers and rows need not be in the same order.
+none is skipped. The row is also written to the trial's system attribute :data:`ROW_ATTR`.
+With one worker and nothing enqueued, trial k gets row k; with several workers, trial numbers and
+rows need not be in the same order.
 
 Trials that take no row: one with fixed parameters (``study.enqueue_trial``, ``study.add_trial``)
 draws any parameter it does not fix from ``independent_sampler``. A trial that carries a row
