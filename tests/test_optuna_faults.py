@@ -48,7 +48,7 @@ def space() -> search.Space:
 
 WORKER = textwrap.dedent(
     """
-    import json, sys, time
+    import json, sqlite3, sys, time
     import optuna
     from lrcore import search
     from lrcore.search.optuna import Sampler, suggest
@@ -70,10 +70,20 @@ WORKER = textwrap.dedent(
                               sampler=Sampler(space, seed=0, method="sobol"))
     done = 0
 
+    def on_record(trial):
+        # a trial is failed for a stale heartbeat only once one was recorded
+        deadline = time.time() + 60
+        while cfg.get("heartbeat") and time.time() < deadline:
+            with sqlite3.connect(cfg["url"][len("sqlite:///"):]) as db:
+                sql = "SELECT count(*) FROM trial_heartbeats WHERE trial_id = ?"
+                if db.execute(sql, (trial._trial_id,)).fetchone()[0]:
+                    return
+            time.sleep(0.05)
+
     def objective(trial):
         global done
         if cfg.get("hang_before") == done + 1:
-            time.sleep(1.5)
+            on_record(trial)
             open(cfg["marker"], "w").write(str(trial.number))
             time.sleep(600)
         params = suggest(trial, space)
@@ -81,7 +91,7 @@ WORKER = textwrap.dedent(
         if done == cfg.get("enqueue_at"):
             trial.study.enqueue_trial(cfg["enqueue"])
         if done == cfg.get("hang_after"):
-            time.sleep(1.5)  # past a heartbeat (every second), so the trial has one on record
+            on_record(trial)
             open(cfg["marker"], "w").write(str(trial.number))
             time.sleep(600)
         time.sleep(0.02)
