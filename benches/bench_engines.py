@@ -1,6 +1,6 @@
-"""Per-trial sampling cost in an Optuna study as it grows: lrcore's Sampler (Sobol stream, row k
-for trial k) against Optuna's QMCSampler (Sobol) and RandomSampler, InMemoryStorage, ask + suggest
-+ tell on the 8-parameter space of anchors/search_anchors.md.
+"""Per-trial sampling cost in an Optuna study as it grows: lrcore's Sampler (Sobol stream, the
+next row per sampled trial) against Optuna's QMCSampler (Sobol) and RandomSampler,
+InMemoryStorage, ask + suggest + tell on the 8-parameter space of anchors/search_anchors.md.
 
 Reported: the median milliseconds per trial in a window at the start (trials 0..WINDOW-1) and at the
 end (the last WINDOW of TRIALS). A flat cost has end/start near 1.

@@ -245,7 +245,9 @@ def test_two_workers_share_one_stream(tmp_path: Path) -> None:
     assert len(set(got)) == 16  # no duplicate
     rows = space.sample(16, seed=0, method="sobol").to_dicts()
     assert set(got) == {key(r) for r in rows}
-    assert all(t.params == rows[t.number] for t in trials)
+    # rows go in the order trials first sample, which two workers may interleave
+    assert sorted(t.system_attrs["lrcore.row"] for t in trials) == list(range(16))
+    assert all(t.params == rows[t.system_attrs["lrcore.row"]] for t in trials)
     assert study.user_attrs["lrcore.search"] == {
         "space": json.loads(space.to_json()),
         "seed": 0,
@@ -451,6 +453,37 @@ def test_tuner_configs_are_stream_rows(ray_cluster: Any, tmp_path: Path) -> None
     assert len({key(c) for c in configs}) == 8
     assert sorted(map(key, configs)) == sorted(map(key, rows))
     assert os.path.isdir(tmp_path / "sweep")
+
+
+def test_tuner_restore_runs_each_row_once(ray_cluster: Any, tmp_path: Path) -> None:
+    """The README's recovery recipe: an errored trial reruns on its own row after
+    ``Tuner.restore``, and the restored Searcher hands out no row twice."""
+    from lrcore.search.ray import Searcher
+    from ray import tune
+
+    space = mixed_space()
+    flag = str(tmp_path / "failed-once")
+
+    def train(config: dict[str, Any]) -> dict[str, Any]:
+        if config["row"] == 2 and not os.path.exists(flag):
+            open(flag, "w").close()
+            raise RuntimeError("the worker died")
+        return {"lr": config["lr"]}
+
+    first = tune.Tuner(
+        train,
+        tune_config=tune.TuneConfig(
+            search_alg=Searcher(space, index_key="row"), num_samples=5, max_concurrent_trials=2
+        ),
+        run_config=tune.RunConfig(storage_path=str(tmp_path), name="sweep", verbose=0),
+    ).fit()
+    assert first.num_errors == 1
+    restored = tune.Tuner.restore(str(tmp_path / "sweep"), trainable=train, restart_errored=True)
+    results = restored.fit()
+    assert results.num_errors == 0
+    rows = space.sample(5, seed=0, method="sobol").to_dicts()
+    got = sorted((r.config["row"], r.metrics["lr"]) for r in results)
+    assert got == [(k, rows[k]["lr"]) for k in range(5)]
 
 
 def test_ray_map_rows(ray_cluster: Any) -> None:
