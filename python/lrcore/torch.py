@@ -46,7 +46,7 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as _torch
 
 import lrcore as lr
-from lrcore._core import Schedule, Stepper
+from lrcore._core import Schedule
 
 __all__ = [
     "ChainedScheduler",
