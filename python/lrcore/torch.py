@@ -242,6 +242,12 @@ class _Lean(LRScheduler):
         super().load_state_dict(state_dict)
         _restore_rates(self)
 
+    def _initial_step(self) -> None:
+        """lrcore's check, before torch's first step: the base rates are non-negative."""
+        for i, base in enumerate(self.base_lrs):
+            _non_negative(type(self).__name__, f"the learning rate of param_groups[{i}]", base)
+        super()._initial_step()
+
 
 class _Chainable(_Lean):
     """A scheduler whose step scales each group's rate by ``u(t) / u(t - 1)`` of its unit
@@ -261,13 +267,17 @@ class _Chainable(_Lean):
     def _unit(self) -> tuple[Schedule, Schedule]:
         return _units(self._build, self._args())
 
+    def _first_factor(self) -> float:
+        """The factor of a step to ``t = 0``: ``u(0)``, torch's step-0 branch."""
+        return self._unit()[0](0)
+
     def get_lr(self) -> list[float | Tensor]:
         """torch's chainable rule: the rates in the param groups times this step's factor."""
         _torch._warn_get_lr_called_within_step(self)
         t = self.last_epoch
         unit, pair = self._unit()
         if t == 0:
-            factor = unit(0)
+            factor = self._first_factor()
         elif self._is_initial and self._holds_initial:
             factor = 1.0
         else:
@@ -432,6 +442,14 @@ class ExponentialLR(_Chainable, _torch.ExponentialLR):
     def _build(gamma: float) -> Schedule:
         return lr.exp_decay(1.0, gamma)
 
+    def _first_factor(self) -> float:
+        """torch keeps the rate in the constructor's step and multiplies by ``gamma`` at any
+        other step to 0 (a SequentialLR phase restarted): ``u(1) / u(0)``."""
+        if self._is_initial:
+            return 1.0
+        now, before = self._unit()[1].values_at(1)
+        return now / before
+
     def _args(self) -> tuple[Any, ...]:
         return (float(self.gamma),)
 
@@ -462,6 +480,13 @@ class PolynomialLR(_Chainable, _torch.PolynomialLR):
     @staticmethod
     def _build(total_iters: int, power: float) -> Schedule:
         return lr.polynomial(1.0, 0.0, total_iters, power)
+
+    def _first_factor(self) -> float:
+        """torch keeps the rate in the constructor's step; at any other step to 0 (a
+        SequentialLR phase restarted) its ratio extends the polynomial to ``t = -1``."""
+        if self._is_initial:
+            return 1.0
+        return float((self.total_iters / (self.total_iters + 1.0)) ** self.power)
 
     def _args(self) -> tuple[Any, ...]:
         return (self.total_iters, float(self.power))
@@ -510,6 +535,8 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
             rise = unit(t)
             return [g["lr"] + (base - eta) * rise for base, g in zip(self.base_lrs, groups)]
         now, before = pair.values_at(t)
+        if t == 0:  # a SequentialLR phase restarted: torch's ratio reads c(-1) = c(1)
+            before = unit(1)
         return [now / before * (g["lr"] - eta) + eta for g in groups]
 
     def _get_closed_form_lr(self) -> list[float | Tensor]:
@@ -562,7 +589,8 @@ class LambdaLR(_FunctionRates, _torch.LambdaLR):
     Args:
         optimizer: the optimizer whose ``lr`` entries are driven.
         lr_lambda: a function of the step (or an lrcore schedule), or a list of them, one per
-            param group.
+            param group; unlike torch (which fails in its first step), one that is not
+            callable raises TypeError at once.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
     """
 
@@ -572,6 +600,9 @@ class LambdaLR(_FunctionRates, _torch.LambdaLR):
         lr_lambda: _Lambda | list[_Lambda],
         last_epoch: int = -1,
     ) -> None:
+        for fn in lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, lr_lambda, last_epoch)  # type: ignore[arg-type]
 
 
@@ -604,7 +635,8 @@ class CyclicLR(_Lean, _torch.CyclicLR):
 
     Args:
         optimizer: the optimizer whose ``lr`` (and momentum) entries are driven.
-        base_lr: the lowest rate, one for every group or a list (Tensors are copied).
+        base_lr: the lowest rate, one for every group or a list (Tensors are copied); unlike
+            torch, non-negative.
         max_lr: the highest rate, likewise.
         step_size_up: steps from ``base_lr`` to ``max_lr``; unlike torch, a positive integer.
         step_size_down: steps back down (default ``step_size_up``); unlike torch, a positive
@@ -636,9 +668,8 @@ class CyclicLR(_Lean, _torch.CyclicLR):
         max_momentum: float = 0.9,
         last_epoch: int = -1,
     ) -> None:
-        for name, values in (("base_lr", base_lr), ("max_lr", max_lr)):
-            for value in _each(values):
-                _non_negative("CyclicLR", name, value)
+        for value in _each(max_lr):
+            _non_negative("CyclicLR", "max_lr", value)
         _positive_int("CyclicLR", "step_size_up", step_size_up)
         if step_size_down is not None:
             _positive_int("CyclicLR", "step_size_down", step_size_down)
@@ -677,17 +708,25 @@ class CyclicLR(_Lean, _torch.CyclicLR):
         """This step's rates from ``base_lrs`` and ``max_lrs``; writes momentum, as torch's."""
         _torch._warn_get_lr_called_within_step(self)
         height = self._height(self.last_epoch)
-        rates = [b + (m - b) * height for b, m in zip(self.base_lrs, self.max_lrs)]
         if self.cycle_momentum:
-            for group, bottom, top in zip(
-                self.optimizer.param_groups, self.base_momentums, self.max_momentums
-            ):
-                momentum = top - (top - bottom) * height
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
-        return rates
+            self._write_momentum(height)
+        return [b + (m - b) * height for b, m in zip(self.base_lrs, self.max_lrs)]
+
+    def _write_momentum(self, height: float) -> None:
+        for group, bottom, top in zip(
+            self.optimizer.param_groups, self.base_momentums, self.max_momentums
+        ):
+            momentum = top - (top - bottom) * height
+            if self.use_beta1:
+                group["betas"] = (momentum, *group["betas"][1:])
+            else:
+                group["momentum"] = momentum
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """torch's, then the loaded step's rates and momenta go into the param groups."""
+        super().load_state_dict(state_dict)
+        if self.cycle_momentum:
+            self._write_momentum(self._height(self.last_epoch))
 
 
 class OneCycleLR(_Lean, _torch.OneCycleLR):
@@ -700,7 +739,8 @@ class OneCycleLR(_Lean, _torch.OneCycleLR):
 
     Args:
         optimizer: the optimizer whose ``lr`` (and momentum) entries are driven.
-        max_lr: the peak rate, one for every group or a list (Tensors are copied).
+        max_lr: the peak rate, one for every group or a list (Tensors are copied); unlike
+            torch, positive.
         total_steps: the cycle's length; or give ``epochs`` and ``steps_per_epoch``.
         epochs: with ``steps_per_epoch``, ``total_steps = epochs * steps_per_epoch``.
         steps_per_epoch: see ``epochs``.
@@ -733,6 +773,8 @@ class OneCycleLR(_Lean, _torch.OneCycleLR):
         three_phase: bool = False,
         last_epoch: int = -1,
     ) -> None:
+        for value in _each(max_lr):
+            _positive("OneCycleLR", "max_lr", value)
         _positive("OneCycleLR", "div_factor", div_factor)
         _positive("OneCycleLR", "final_div_factor", final_div_factor)
         super().__init__(
@@ -751,6 +793,17 @@ class OneCycleLR(_Lean, _torch.OneCycleLR):
             three_phase,
             last_epoch,
         )
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """torch's (older layouts included), then the loaded step's rates and momenta go into
+        the param groups (torch's ``get_lr`` writes the momenta)."""
+        super().load_state_dict(state_dict)
+        if self.cycle_momentum and 0 <= self.last_epoch <= self.total_steps:
+            self._get_lr_called_within_step = True
+            try:
+                self.get_lr()
+            finally:
+                self._get_lr_called_within_step = False
 
 
 class CosineAnnealingWarmRestarts(_torch.CosineAnnealingWarmRestarts):
@@ -850,9 +903,12 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
 class SequentialLR(_torch.SequentialLR):
     """torch SequentialLR: scheduler ``i`` runs from ``milestones[i - 1]``, restarted there
     from its closed form at step 0, each child advanced by torch's ``step`` (so the children's
-    ``get_last_lr()``, ``last_epoch`` and state are torch's). As in torch, children are any
-    ``LRScheduler`` but not ``ReduceLROnPlateau``. Unlike torch, milestones must be positive
-    and strictly increasing; ``load_state_dict`` also writes the loaded rates.
+    ``get_last_lr()``, ``last_epoch`` and state are torch's).
+
+    lrcore's additions: the last phase may be a ``ReduceLROnPlateau`` (torch refuses one
+    anywhere), which takes over at its milestone from the base rates (``initial_lr``) and is
+    fed ``step(metrics)``; milestones must be positive and strictly increasing;
+    ``load_state_dict`` also writes the loaded rates.
 
     Args:
         optimizer: the optimizer all children drive.
@@ -872,7 +928,32 @@ class SequentialLR(_torch.SequentialLR):
             _positive_int("SequentialLR", "milestones", m)
         if any(a >= b for a, b in zip(milestones, milestones[1:])):
             raise _fail("SequentialLR", "milestones", "strictly increasing", milestones)
-        super().__init__(optimizer, schedulers, milestones, last_epoch)
+        plateau = len(schedulers) > 1 and isinstance(schedulers[-1], _torch.ReduceLROnPlateau)
+        if not plateau:
+            super().__init__(optimizer, schedulers, milestones, last_epoch)
+            return
+        # torch's constructor over the other phases, then the plateau phase appended.
+        super().__init__(optimizer, schedulers[:-1], milestones[:-1], last_epoch)
+        self._schedulers = list(schedulers)
+        self._milestones = list(milestones)
+
+    def step(self, metrics: Any = None) -> None:  # type: ignore[override]
+        """Advances one step; in a final ReduceLROnPlateau phase ``metrics`` goes to it."""
+        plateau = self._schedulers[-1]
+        if not isinstance(plateau, _torch.ReduceLROnPlateau):
+            super().step()
+            return
+        if self.last_epoch + 1 < self._milestones[-1]:
+            super().step()
+            return
+        if metrics is None:
+            raise TypeError("SequentialLR.step() needs metrics in its ReduceLROnPlateau phase")
+        self.last_epoch += 1
+        if self.last_epoch == self._milestones[-1]:  # entering the phase: the base rates
+            for group in self.optimizer.param_groups:
+                _torch._update_param_group_val(group, "lr", group["initial_lr"])
+        plateau.step(metrics)
+        self._last_lr = plateau.get_last_lr()
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
