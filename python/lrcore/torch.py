@@ -275,13 +275,12 @@ class _Chainable(_Lean):
         """torch's chainable rule: the rates in the param groups times this step's factor."""
         _torch._warn_get_lr_called_within_step(self)
         t = self.last_epoch
-        unit, pair = self._unit()
         if t == 0:
             factor = self._first_factor()
         elif self._is_initial and self._holds_initial:
             factor = 1.0
         else:
-            now, before = pair.values_at(t)
+            now, before = self._unit()[1].values_at(t)
             factor = 1.0 if now == before else now / before
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
