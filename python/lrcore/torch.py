@@ -159,8 +159,6 @@ def _numpy_view(tensor: Tensor) -> Any:
     return tensor.numpy() if usable else None
 
 
-
-
 def _warn_out_of_order(optimizer: Optimizer) -> None:
     """torch's warnings for a first ``scheduler.step()`` that is not after ``optimizer.step()``."""
     if not hasattr(optimizer.step, "_wrapped_by_lr_sched"):
@@ -187,16 +185,22 @@ def _warn_out_of_order(optimizer: Optimizer) -> None:
 
 def _write_lrs(scheduler: Any, values: Sequence[Any]) -> None:
     """torch's write of a step's rates: a Tensor rate is filled in place (its identity kept for
-    compiled optimizer steps), ``_last_lr`` holds copies."""
+    compiled optimizer steps), ``_last_lr`` holds copies. A plain number is tested first:
+    ``isinstance(x, Tensor)`` runs Python code in torch's metaclass."""
+    groups = scheduler.optimizer.param_groups
+    if len(groups) != len(values):  # torch's zip(strict=True), which costs more than a step
+        raise ValueError(
+            f"zip() argument 2 is {('shorter', 'longer')[len(values) > len(groups)]} than argument 1"
+        )
     last: list[Any] = []
-    for group, value in zip(scheduler.optimizer.param_groups, values, strict=True):
+    for group, value in zip(groups, values):
         current = group["lr"]
-        if isinstance(current, Tensor):
-            current.fill_(value)
-            last.append(current.clone())
-        else:
+        if current.__class__ is float or not isinstance(current, Tensor):
             group["lr"] = value
             last.append(value)
+        else:
+            current.fill_(value)
+            last.append(current.clone())
     scheduler._last_lr = last
 
 
@@ -216,26 +220,36 @@ def _units(build: Callable[..., Schedule], args: tuple[Any, ...]) -> tuple[Sched
 
 class _Lean(LRScheduler):
     """torch's ``LRScheduler.step`` without its per-call context managers: the same order
-    warnings, ``_step_count``, ``last_epoch``, ``_get_lr_called_within_step`` (set while
-    ``get_lr`` runs), epoch deprecation warning, closed form for ``step(epoch)`` and writes.
-    ``load_state_dict`` also writes the loaded rates into the param groups."""
+    warnings, ``_step_count``, ``last_epoch``, epoch deprecation warning, closed form for
+    ``step(epoch)`` and writes. A step's rates come from ``_next_lrs``: the drop-ins compute
+    them there directly; by default (and in a subclass that overrides ``get_lr``) it is
+    ``get_lr`` with ``_get_lr_called_within_step`` set, as in torch. ``load_state_dict`` also
+    writes the loaded rates into the param groups, and the base rates must be non-negative."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ != __name__ and "get_lr" in cls.__dict__:
+            cls._next_lrs = _Lean._next_lrs  # type: ignore[method-assign]
+
+    def _next_lrs(self) -> list[Any]:
+        self._get_lr_called_within_step = True
+        try:
+            return self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
 
     def step(self, epoch: int | None = None) -> None:
         if self._step_count == 1:
             _warn_out_of_order(self.optimizer)
         self._step_count += 1
-        self._get_lr_called_within_step = True
-        try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                warnings.warn(_torch.EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
-                self.last_epoch = epoch
-                closed = getattr(self, "_get_closed_form_lr", None)
-                values = self.get_lr() if closed is None else closed()
-        finally:
-            self._get_lr_called_within_step = False
+        if epoch is None:
+            self.last_epoch += 1
+            values = self._next_lrs()
+        else:
+            warnings.warn(_torch.EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            self.last_epoch = epoch
+            closed = getattr(self, "_get_closed_form_lr", None)
+            values = self._next_lrs() if closed is None else closed()
         _write_lrs(self, values)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -246,10 +260,20 @@ class _Lean(LRScheduler):
         """lrcore's check, before torch's first step: the base rates are non-negative."""
         for i, base in enumerate(self.base_lrs):
             _non_negative(type(self).__name__, f"the learning rate of param_groups[{i}]", base)
+        self._get_lr_called_within_step = False  # torch's step leaves it in the state
         super()._initial_step()
 
 
-class _Chainable(_Lean):
+class _Direct(_Lean):
+    """A drop-in that computes a step's rates itself, in ``_next_lrs``."""
+
+    def get_lr(self) -> list[float | Tensor]:
+        """This step's rates (torch warns when called outside ``step``)."""
+        _torch._warn_get_lr_called_within_step(self)
+        return self._next_lrs()
+
+
+class _Chainable(_Direct):
     """A scheduler whose step scales each group's rate by ``u(t) / u(t - 1)`` of its unit
     schedule (``u(0)`` at step 0) and whose ``step(epoch)`` writes ``base * u(epoch)``."""
 
@@ -271,16 +295,15 @@ class _Chainable(_Lean):
         """The factor of a step to ``t = 0``: ``u(0)``, torch's step-0 branch."""
         return self._unit()[0](0)
 
-    def get_lr(self) -> list[float | Tensor]:
+    def _next_lrs(self) -> list[Any]:
         """torch's chainable rule: the rates in the param groups times this step's factor."""
-        _torch._warn_get_lr_called_within_step(self)
         t = self.last_epoch
         if t == 0:
             factor = self._first_factor()
         elif self._is_initial and self._holds_initial:
             factor = 1.0
         else:
-            now, before = self._unit()[1].values_at(t)
+            now, before = _units(self._build, self._args())[1].values_at(t)
             factor = 1.0 if now == before else now / before
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
@@ -314,7 +337,7 @@ class StepLR(_Chainable, _torch.StepLR):
         return lr.step_decay(1.0, step_size, gamma)
 
     def _args(self) -> tuple[Any, ...]:
-        return (self.step_size, float(self.gamma))
+        return (self.step_size, self.gamma)
 
 
 class MultiStepLR(_Chainable, _torch.MultiStepLR):
@@ -347,11 +370,12 @@ class MultiStepLR(_Chainable, _torch.MultiStepLR):
         super().__init__(optimizer, milestones, gamma, last_epoch)
 
     @staticmethod
-    def _build(milestones: tuple[int, ...], gamma: float) -> Schedule:
-        return lr.multistep(1.0, list(milestones), gamma)
+    def _build(milestones: tuple[tuple[int, int], ...], gamma: float) -> Schedule:
+        steps = sorted(m for m, count in milestones for _ in range(count))
+        return lr.multistep(1.0, steps, gamma)
 
     def _args(self) -> tuple[Any, ...]:
-        return (tuple(sorted(self.milestones.elements())), float(self.gamma))
+        return (tuple(self.milestones.items()), self.gamma)
 
 
 class ConstantLR(_Chainable, _torch.ConstantLR):
@@ -387,7 +411,7 @@ class ConstantLR(_Chainable, _torch.ConstantLR):
         return lr.piecewise_constant([total_iters], [factor, 1.0])
 
     def _args(self) -> tuple[Any, ...]:
-        return (float(self.factor), self.total_iters)
+        return (self.factor, self.total_iters)
 
 
 class LinearLR(_Chainable, _torch.LinearLR):
@@ -419,7 +443,7 @@ class LinearLR(_Chainable, _torch.LinearLR):
         return lr.linear(start, end, total_iters)
 
     def _args(self) -> tuple[Any, ...]:
-        return (float(self.start_factor), float(self.end_factor), self.total_iters)
+        return (self.start_factor, self.end_factor, self.total_iters)
 
 
 class ExponentialLR(_Chainable, _torch.ExponentialLR):
@@ -450,7 +474,7 @@ class ExponentialLR(_Chainable, _torch.ExponentialLR):
         return now / before
 
     def _args(self) -> tuple[Any, ...]:
-        return (float(self.gamma),)
+        return (self.gamma,)
 
 
 class PolynomialLR(_Chainable, _torch.PolynomialLR):
@@ -488,7 +512,7 @@ class PolynomialLR(_Chainable, _torch.PolynomialLR):
         return float((self.total_iters / (self.total_iters + 1.0)) ** self.power)
 
     def _args(self) -> tuple[Any, ...]:
-        return (self.total_iters, float(self.power))
+        return (self.total_iters, self.power)
 
 
 class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
@@ -519,10 +543,9 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
     def _args(self) -> tuple[Any, ...]:
         return (self.T_max,)
 
-    def get_lr(self) -> list[float | Tensor]:
+    def _next_lrs(self) -> list[Any]:
         """torch's rule: the constructor's step keeps the rates, the first step of a resumed
         scheduler is the closed form, the others scale ``lr - eta_min``."""
-        _torch._warn_get_lr_called_within_step(self)
         groups = self.optimizer.param_groups
         if self._is_initial:
             return _torch._param_groups_val_list(self.optimizer, "lr")
@@ -626,7 +649,7 @@ class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
         super().__init__(optimizer, lr_lambda, last_epoch)  # type: ignore[arg-type]
 
 
-class CyclicLR(_Lean, _torch.CyclicLR):
+class CyclicLR(_Direct, _torch.CyclicLR):
     """torch CyclicLR: ``base + (max_lr - base) * h(t)`` for the learning rate and
     ``max_momentum - (max_momentum - base_momentum) * h(t)`` for momentum (``betas[0]`` for
     Adam-like optimizers), where ``h`` is :func:`lrcore.cyclic` from 0 to 1 with the mode's
@@ -703,9 +726,8 @@ class CyclicLR(_Lean, _torch.CyclicLR):
         at = math.floor(1 + t / self.total_size) if self.scale_mode == "cycle" else t
         return height * self._scale_fn_custom(at)
 
-    def get_lr(self) -> list[float | Tensor]:
+    def _next_lrs(self) -> list[Any]:
         """This step's rates from ``base_lrs`` and ``max_lrs``; writes momentum, as torch's."""
-        _torch._warn_get_lr_called_within_step(self)
         height = self._height(self.last_epoch)
         if self.cycle_momentum:
             self._write_momentum(height)
@@ -798,19 +820,16 @@ class OneCycleLR(_Lean, _torch.OneCycleLR):
         the param groups (torch's ``get_lr`` writes the momenta)."""
         super().load_state_dict(state_dict)
         if self.cycle_momentum and 0 <= self.last_epoch <= self.total_steps:
-            self._get_lr_called_within_step = True
-            try:
-                self.get_lr()
-            finally:
-                self._get_lr_called_within_step = False
+            self._next_lrs()
 
 
-class CosineAnnealingWarmRestarts(_torch.CosineAnnealingWarmRestarts):
+class CosineAnnealingWarmRestarts(_Direct, _torch.CosineAnnealingWarmRestarts):
     """torch CosineAnnealingWarmRestarts: ``eta_min + (base - eta_min) * c(T_cur)`` with the
     unit cosine ``c`` of the current cycle's length ``T_i`` (:func:`lrcore.cosine` from 1 to 0
-    over ``T_i``, evaluated in Rust at the possibly fractional ``T_cur``). torch's ``step`` keeps
-    ``T_cur`` and ``T_i``, so ``step(epoch)`` with fractional epochs and hand edits of
-    ``T_cur`` behave as torch's; ``load_state_dict`` also writes the loaded rates.
+    over ``T_i``, evaluated in Rust at the possibly fractional ``T_cur``). A step advances
+    ``T_cur`` and ``T_i`` by torch's rule (``step(epoch)`` is torch's own, fractional epochs
+    included), so hand edits of ``T_cur`` carry on as in torch; ``load_state_dict`` also writes
+    the loaded rates.
 
     Args:
         optimizer: the optimizer whose ``lr`` entries are driven.
@@ -836,14 +855,24 @@ class CosineAnnealingWarmRestarts(_torch.CosineAnnealingWarmRestarts):
     def _build(t_i: int) -> Schedule:
         return lr.cosine(1.0, 0.0, t_i)
 
-    def get_lr(self) -> list[float | Tensor]:
-        _torch._warn_get_lr_called_within_step(self)
+    #: torch's own step (bound here: the name in torch's module may be replaced by this class).
+    _torch_step = _torch.CosineAnnealingWarmRestarts.step
+
+    def _next_lrs(self) -> list[Any]:
         c = _units(self._build, (self.T_i,))[0](self.T_cur)
         return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)
-        _restore_rates(self)
+    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+        """torch's step: no order warning and no ``_step_count``, as in torch's class."""
+        if epoch is not None or self.last_epoch < 0:
+            self._torch_step(epoch)
+            return
+        self.last_epoch += 1
+        self.T_cur = self.T_cur + 1
+        if self.T_cur >= self.T_i:  # a restart
+            self.T_cur = self.T_cur % self.T_i
+            self.T_i = self.T_i * self.T_mult
+        _write_lrs(self, self._next_lrs())
 
 
 class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
