@@ -10,14 +10,17 @@ included) and torch's warnings and private attributes (``_last_lr``, ``_step_cou
 ``_get_lr_called_within_step``, ``_scale_fn_ref``, ``_anneal_func_type`` …) are kept.
 
 Where the numbers come from: each schedule-driven class has a *unit* lrcore schedule ``u`` of
-its arguments (base rate 1), evaluated in Rust. A step scales each group's rate by
-``u(t) / u(t - 1)`` (1 where the two are equal), which is torch's chainable rule;
-``step(epoch)`` writes ``base * u(epoch)``. The schedule is built once per set of arguments (a
-cache keyed on them, outside the instance, so an attribute changed by hand is picked up at the
-next step and state dicts hold only torch's entries). ``step()`` is a lean equivalent of torch's
-(same warnings, counters and writes, without its per-call context managers). ``OneCycleLR`` and
-``MultiplicativeLR`` keep torch's own formulas: they read the param groups' entries
-(``max_lr``, ``min_lr`` …) or the current rate, which a schedule of the arguments cannot.
+its arguments (base rate 1), evaluated in Rust once per step for every group. A step of a
+chainable class scales each group's rate by ``u(t) / u(t - 1)`` (1 where the two are equal),
+which is torch's chainable rule; ``step(epoch)`` writes ``base * u(epoch)``. ``CyclicLR`` and
+``CosineAnnealingWarmRestarts`` scale their unit cycle between their bounds, ``OneCycleLR``
+anneals between the param groups' own entries (``initial_lr``, ``max_lr``, ``min_lr``) with
+the unit cosine. A unit schedule is built once per set of arguments (a cache keyed on them,
+outside the instance, so an attribute changed by hand is picked up at the next step and state
+dicts hold only torch's entries). ``LambdaLR`` and ``MultiplicativeLR`` call the user's
+functions, as torch's do. ``step()`` is a lean equivalent of torch's (same warnings, counters
+and writes, without its per-call context managers); ``ReduceLROnPlateau``, ``SequentialLR``
+and ``ChainedScheduler`` step as torch's.
 
 What lrcore adds, where torch's semantics leave room for it (each stated in the class):
 
@@ -751,9 +754,9 @@ class CyclicLR(_Direct, _torch.CyclicLR):
 
 
 class OneCycleLR(_Lean, _torch.OneCycleLR):
-    """torch OneCycleLR, with torch's formulas: its rates follow the param groups' own
-    ``initial_lr``, ``max_lr`` and ``min_lr`` entries (which a hand edit may change), so they
-    are not a schedule of the arguments. torch's checks and messages are kept, including
+    """torch OneCycleLR: its rates follow the param groups' own ``initial_lr``, ``max_lr`` and
+    ``min_lr`` entries (which a hand edit may change) through torch's phases, so the schedule
+    in Rust is the anneal's unit cosine, not the whole curve. torch's checks and messages are kept, including
     ``ValueError: Tried to step N times`` past ``total_steps``; ``div_factor`` and
     ``final_div_factor`` must be positive (torch divides by them). For the same curve as a
     value, see :func:`lrcore.one_cycle` and :func:`lrcore.one_cycle_momentum`.
@@ -814,6 +817,43 @@ class OneCycleLR(_Lean, _torch.OneCycleLR):
             three_phase,
             last_epoch,
         )
+
+    def _next_lrs(self) -> list[Any]:
+        """torch's phases and anneal (``end + (start - end) * c(pct)`` with the unit cosine
+        ``c``, evaluated once in Rust for every group, or torch's linear one) over each
+        group's own entries; writes momentum, as torch's ``get_lr`` does."""
+        if not hasattr(self, "_anneal_func_type"):  # an older torch's state: its anneal_func
+            return super()._next_lrs()
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(
+                f"Tried to step {step} times. The specified number of total steps is "
+                f"{self.total_steps}"
+            )
+        phases = self._schedule_phases
+        start = 0.0
+        for i, phase in enumerate(phases):
+            end = phase["end_step"]
+            if step <= end or i == len(phases) - 1:
+                pct = (step - start) / (end - start)
+                break
+            start = end
+        cos = self._anneal_func_type == "cos"
+        c = _units(CosineAnnealingLR._build, (1,))[0](pct) if cos else 0.0
+
+        def anneal(a: Any, b: Any) -> Any:
+            return b + (a - b) * c if cos else (b - a) * pct + a
+
+        rates = []
+        for group in self.optimizer.param_groups:
+            rates.append(anneal(group[phase["start_lr"]], group[phase["end_lr"]]))
+            if self.cycle_momentum:
+                momentum = anneal(group[phase["start_momentum"]], group[phase["end_momentum"]])
+                if self.use_beta1:
+                    group["betas"] = (momentum, *group["betas"][1:])
+                else:
+                    group["momentum"] = momentum
+        return rates
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """torch's (older layouts included), then the loaded step's rates and momenta go into
