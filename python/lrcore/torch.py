@@ -192,9 +192,8 @@ def _write_lrs(scheduler: Any, values: Sequence[Any]) -> None:
     ``isinstance(x, Tensor)`` runs Python code in torch's metaclass."""
     groups = scheduler.optimizer.param_groups
     if len(groups) != len(values):  # torch's zip(strict=True), which costs more than a step
-        raise ValueError(
-            f"zip() argument 2 is {('shorter', 'longer')[len(values) > len(groups)]} than argument 1"
-        )
+        which = "longer" if len(values) > len(groups) else "shorter"
+        raise ValueError(f"zip() argument 2 is {which} than argument 1")
     last: list[Any] = []
     for group, value in zip(groups, values):
         current = group["lr"]
@@ -296,7 +295,7 @@ class _Chainable(_Direct):
 
     def _first_factor(self) -> float:
         """The factor of a step to ``t = 0``: ``u(0)``, torch's step-0 branch."""
-        return self._unit()[0](0)
+        return float(self._unit()[0](0))
 
     def _next_lrs(self) -> list[Any]:
         """torch's chainable rule: the rates in the param groups times this step's factor."""
@@ -628,7 +627,7 @@ class LambdaLR(_FunctionRates, _torch.LambdaLR):
         for fn in lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]:
             if not callable(fn):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-        super().__init__(optimizer, lr_lambda, last_epoch)  # type: ignore[arg-type]
+        super().__init__(optimizer, lr_lambda, last_epoch)
 
 
 class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
@@ -649,7 +648,7 @@ class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
         lr_lambda: _Lambda | list[_Lambda],
         last_epoch: int = -1,
     ) -> None:
-        super().__init__(optimizer, lr_lambda, last_epoch)  # type: ignore[arg-type]
+        super().__init__(optimizer, lr_lambda, last_epoch)
 
 
 class CyclicLR(_Direct, _torch.CyclicLR):
@@ -724,10 +723,10 @@ class CyclicLR(_Direct, _torch.CyclicLR):
         up = round(self.total_size * self.step_ratio)
         down = round(self.total_size) - up
         if self._scale_fn_custom is None:
-            return _units(self._build, (up, down, self.mode, float(self.gamma)))[0](t)
+            return float(_units(self._build, (up, down, self.mode, float(self.gamma)))[0](t))
         height = _units(self._build, (up, down, "triangular", 1.0))[0](t)
         at = math.floor(1 + t / self.total_size) if self.scale_mode == "cycle" else t
-        return height * self._scale_fn_custom(at)
+        return float(height * self._scale_fn_custom(at))
 
     def _next_lrs(self) -> list[Any]:
         """This step's rates from ``base_lrs`` and ``max_lrs``; writes momentum, as torch's."""
@@ -756,10 +755,12 @@ class CyclicLR(_Direct, _torch.CyclicLR):
 class OneCycleLR(_Lean, _torch.OneCycleLR):
     """torch OneCycleLR: its rates follow the param groups' own ``initial_lr``, ``max_lr`` and
     ``min_lr`` entries (which a hand edit may change) through torch's phases, so the schedule
-    in Rust is the anneal's unit cosine, not the whole curve. torch's checks and messages are kept, including
-    ``ValueError: Tried to step N times`` past ``total_steps``; ``div_factor`` and
-    ``final_div_factor`` must be positive (torch divides by them). For the same curve as a
-    value, see :func:`lrcore.one_cycle` and :func:`lrcore.one_cycle_momentum`.
+    in Rust is the anneal's unit cosine, not the whole curve. torch's checks and messages are
+    kept, including ``ValueError: Tried to step N times`` past ``total_steps``, and so are the
+    inputs torch accepts (``total_steps`` of 2 or 3, ``pct_start=0.0``; step ``total_steps``
+    extrapolates the last phase as torch's does). ``max_lr``, ``div_factor`` and
+    ``final_div_factor`` must be positive (torch divides by the factors). For the same curve
+    as a value, see :func:`lrcore.one_cycle` and :func:`lrcore.one_cycle_momentum`.
 
     Args:
         optimizer: the optimizer whose ``lr`` (and momentum) entries are driven.
@@ -902,7 +903,7 @@ class CosineAnnealingWarmRestarts(_Direct, _torch.CosineAnnealingWarmRestarts):
         c = _units(self._build, (self.T_i,))[0](self.T_cur)
         return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
 
-    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+    def step(self, epoch: float | None = None) -> None:
         """torch's step: no order warning and no ``_step_count``, as in torch's class."""
         if epoch is not None or self.last_epoch < 0:
             self._torch_step(epoch)
@@ -1005,7 +1006,7 @@ class SequentialLR(_torch.SequentialLR):
         self._schedulers = list(schedulers)
         self._milestones = list(milestones)
 
-    def step(self, metrics: Any = None) -> None:  # type: ignore[override]
+    def step(self, metrics: Any = None) -> None:
         """Advances one step; in a final ReduceLROnPlateau phase ``metrics`` goes to it."""
         plateau = self._schedulers[-1]
         if not isinstance(plateau, _torch.ReduceLROnPlateau):
