@@ -445,3 +445,55 @@ def test_state_dicts_are_torchs() -> None:
                     sched.step()
             states.append(sched.state_dict())
         same_state(_checkpoint(states[1]), states[0])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"total_steps": 2},
+        {"total_steps": 3},
+        {"total_steps": 100, "pct_start": 0.0},
+        {"total_steps": 100, "pct_start": 0.005},
+        {"total_steps": 3, "three_phase": True, "anneal_strategy": "linear"},
+    ],
+)
+def test_one_cycle_inputs_torch_accepts(args: dict[str, Any]) -> None:
+    """Short cycles and empty or sub-step phases run to the end as torch's do."""
+    spec = ("OneCycleLR", {"max_lr": 0.1, **args})
+    theirs, ours = run(lambda m, o: [make(m, spec, o)], args["total_steps"])
+    same(ours, theirs)
+
+
+def test_older_state_layouts_load() -> None:
+    """State dicts of older torch versions: OneCycleLR's ``anneal_func`` instead of
+    ``_anneal_func_type``, CyclicLR's with its scale function saved in it."""
+    runs = []
+    for module in (ts, lt):
+        opt = optimizer()
+        with quiet():
+            one_cycle = make(module, ("OneCycleLR", {"max_lr": 0.1, "total_steps": 30}), opt)
+            cyclic_opt = optimizer()
+            cyclic = make(module, ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1}), cyclic_opt)
+            for _ in range(5):
+                for o, s in ((opt, one_cycle), (cyclic_opt, cyclic)):
+                    o.step()
+                    s.step()
+            old = one_cycle.state_dict()
+            del old["_anneal_func_type"]
+            old["anneal_func"] = ts.OneCycleLR._annealing_cos
+            old_cyclic = {**cyclic.state_dict(), "_scale_fn_ref": ts.CyclicLR._triangular_scale_fn}
+            opt2, cyclic_opt2 = optimizer(), optimizer()
+            one_cycle2 = make(module, ("OneCycleLR", {"max_lr": 0.1, "total_steps": 30}), opt2)
+            cyclic2 = make(module, ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1}), cyclic_opt2)
+            one_cycle2.load_state_dict(old)
+            cyclic2.load_state_dict(old_cyclic)
+            opt2.load_state_dict(opt.state_dict())
+            cyclic_opt2.load_state_dict(cyclic_opt.state_dict())
+            trace = []
+            for _ in range(10):
+                for o, s in ((opt2, one_cycle2), (cyclic_opt2, cyclic2)):
+                    o.step()
+                    s.step()
+                trace.append(seen(opt2, [one_cycle2]) + seen(cyclic_opt2, [cyclic2]))
+        runs.append(trace)
+    same(runs[1], runs[0])
