@@ -186,17 +186,19 @@ def _warn_out_of_order(optimizer: Optimizer) -> None:
         )
 
 
-def _write_lrs(scheduler: Any, values: Sequence[Any]) -> None:
-    """torch's write of a step's rates: a Tensor rate is filled in place (its identity kept for
-    compiled optimizer steps), ``_last_lr`` holds copies. A plain number is tested first:
-    ``isinstance(x, Tensor)`` runs Python code in torch's metaclass."""
+def _write_lrs(scheduler: Any, values: Sequence[Any] | None, factor: float = 1.0) -> None:
+    """torch's write of a step's rates (``values``, or each group's rate times ``factor``): a
+    Tensor rate is filled in place (its identity kept for compiled optimizer steps),
+    ``_last_lr`` holds copies. A plain number is tested first: ``isinstance(x, Tensor)`` runs
+    Python code in torch's metaclass."""
     groups = scheduler.optimizer.param_groups
-    if len(groups) != len(values):  # torch's zip(strict=True), which costs more than a step
+    if values is not None and len(groups) != len(values):  # torch's zip(strict=True)
         which = "longer" if len(values) > len(groups) else "shorter"
         raise ValueError(f"zip() argument 2 is {which} than argument 1")
     last: list[Any] = []
-    for group, value in zip(groups, values):
+    for i, group in enumerate(groups):
         current = group["lr"]
+        value = current * factor if values is None else values[i]
         if current.__class__ is float or not isinstance(current, Tensor):
             group["lr"] = value
             last.append(value)
@@ -232,6 +234,11 @@ class _Lean(LRScheduler):
         super().__init_subclass__(**kwargs)
         if cls.__module__ != __name__ and "get_lr" in cls.__dict__:
             cls._next_lrs = _Lean._next_lrs  # type: ignore[method-assign]
+            cls._fused = False
+
+    #: Whether a plain step may be the one-frame ``_Chainable.step`` (a class that computes
+    #: its rates otherwise sets it False).
+    _fused = False
 
     def _next_lrs(self) -> list[Any]:
         self._get_lr_called_within_step = True
@@ -240,7 +247,17 @@ class _Lean(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
 
+    def _step_factor(self, t: int) -> float:
+        """The factor by which a plain step to ``t`` scales every rate (``_fused`` classes)."""
+        raise NotImplementedError
+
     def step(self, epoch: int | None = None) -> None:
+        if epoch is None and self._fused and self._step_count > 1 and self.last_epoch >= 0:
+            # A plain step of a started scheduler whose step is a factor: one frame.
+            self._step_count += 1
+            self.last_epoch += 1
+            _write_lrs(self, None, self._step_factor(self.last_epoch))
+            return
         if self._step_count == 1:
             _warn_out_of_order(self.optimizer)
         self._step_count += 1
@@ -293,9 +310,16 @@ class _Chainable(_Direct):
     def _unit(self) -> tuple[Schedule, Schedule]:
         return _units(self._build, self._args())
 
+    _fused = True
+
     def _first_factor(self) -> float:
         """The factor of a step to ``t = 0``: ``u(0)``, torch's step-0 branch."""
         return float(self._unit()[0](0))
+
+    def _step_factor(self, t: int) -> float:
+        """``u(t) / u(t - 1)``, 1 where the two are equal (a 0/0 past a schedule's end)."""
+        now, before = _units(self._build, self._args())[1].values_at(t)
+        return 1.0 if now == before else now / before
 
     def _next_lrs(self) -> list[Any]:
         """torch's chainable rule: the rates in the param groups times this step's factor."""
@@ -305,8 +329,7 @@ class _Chainable(_Direct):
         elif self._is_initial and self._holds_initial:
             factor = 1.0
         else:
-            now, before = _units(self._build, self._args())[1].values_at(t)
-            factor = 1.0 if now == before else now / before
+            factor = self._step_factor(t)
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float | Tensor]:
@@ -541,6 +564,8 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
     def _build(t_max: int) -> Schedule:
         down_and_up = [lr.cosine(1.0, 0.0, t_max), lr.cosine(0.0, 1.0, t_max)]
         return lr.restarts(lr.join(down_and_up, [t_max]))
+
+    _fused = False  # its step is not a plain factor
 
     def _args(self) -> tuple[Any, ...]:
         return (self.T_max,)
