@@ -1540,22 +1540,22 @@ class SWALR(_swa.SWALR):
                 if isinstance(value, Tensor) and value.numel() != 1:
                     raise _fail("SWALR", f"swa_lr[{i}]", "a number or one-element Tensor", value)
                 _non_negative("SWALR", f"swa_lr[{i}]", value)
-        super().__init__(optimizer, swa_lr, anneal_epochs, anneal_strategy, last_epoch)
+        # torch annotates swa_lr as a float; it takes every form above
+        super().__init__(optimizer, cast(Any, swa_lr), anneal_epochs, anneal_strategy, last_epoch)
 
     def get_lr(self) -> list[float | Tensor]:
         """torch's ``SWALR.get_lr``, its two anneal factors computed in Rust."""
         strategy = {self._cosine_anneal: "cos", self._linear_anneal: "linear"}.get(self.anneal_func)
         epochs = self.anneal_epochs
         if strategy is None or type(epochs) is not int:
-            return cast(list[Union[float, Tensor]], super().get_lr())
+            return cast(list[Union[float, Tensor]], cast(Any, super()).get_lr())
         _torch._warn_get_lr_called_within_step(self)
         step = self._step_count - 1
         if epochs == 0:
             step = max(1, step)
         alpha, prev_alpha = _anneal_factors(strategy, max(1, epochs)).values_at(step)
-        groups = self.optimizer.param_groups
+        start = cast(Any, self)._get_initial_lr  # torch's, unannotated
         return [
-            g["swa_lr"] * alpha
-            + self._get_initial_lr(g["lr"], g["swa_lr"], prev_alpha) * (1 - alpha)
-            for g in groups
+            g["swa_lr"] * alpha + start(g["lr"], g["swa_lr"], prev_alpha) * (1 - alpha)
+            for g in self.optimizer.param_groups
         ]
