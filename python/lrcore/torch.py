@@ -1465,7 +1465,11 @@ class ParamScheduler(LRScheduler):
     def _write(self) -> None:
         groups = self.optimizer.param_groups
         for (i, target), value in zip(self._entries, self._batch.values_at(self.last_epoch)):
-            _write_entry(groups[i], target, value)
+            group = groups[i]
+            if group.get(target).__class__ is float:  # the common case, assigned inline
+                group[target] = value
+            else:
+                _write_entry(group, target, value)
         self._last_lr = [
             g["lr"].clone() if isinstance(g["lr"], Tensor) else g["lr"] for g in groups
         ]
