@@ -193,6 +193,29 @@ def test_out_of_range_schedule_raises(label: str, build: Any, message: str) -> N
     assert str(error.value) == message
 
 
+@pytest.mark.parametrize(
+    ("spec", "kind", "message"),
+    [
+        (
+            "abc",
+            TypeError,
+            "ParamScheduler(): lr of param_groups[0]: constant(): value must be a number, "
+            "got 'abc'",
+        ),
+        (
+            lr.stack([lr.constant(0.1), lr.constant(0.2)]),
+            TypeError,
+            "ParamScheduler(): lr of param_groups[0] must be a single schedule, got a batch of 2",
+        ),
+    ],
+)
+def test_spec_that_is_no_schedule(spec: Any, kind: type[Exception], message: str) -> None:
+    with pytest.raises(kind) as error:
+        lt.ParamScheduler(_sgd(), lr=spec)
+    assert type(error.value) is kind
+    assert str(error.value) == message
+
+
 def test_other_keys_are_not_range_checked() -> None:
     opt = _sgd()
     opt.param_groups[0]["my_key"] = 0.0

@@ -1410,13 +1410,25 @@ class ParamScheduler(LRScheduler):
         for i, s in chosen.items():
             if not isinstance(i, int) or not 0 <= i < len(groups):
                 raise _fail("ParamScheduler", f"{key} group index", f"in [0, {len(groups)})", i)
-            if not isinstance(s, Schedule):
-                s = lr.constant(s)
+            s = self._schedule(key, i, s)
             target = _target(key, groups[i])
             if target not in groups[i]:
                 raise ValueError(f"ParamScheduler(): param_groups[{i}] has no key '{target}'")
             out[i] = s
         return out
+
+    @staticmethod
+    def _schedule(key: str, group: int, spec: Schedule | float) -> Schedule:
+        """One group's schedule: a single schedule, or a number made a constant one."""
+        where = f"ParamScheduler(): {key} of param_groups[{group}]"
+        if not isinstance(spec, Schedule):
+            try:
+                return lr.constant(spec)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"{where}: {error}") from None
+        if spec.batch_size is not None:
+            raise TypeError(f"{where} must be a single schedule, got a batch of {spec.batch_size}")
+        return spec
 
     def _compile(self) -> None:
         """Checks the schedules' ranges and stacks them, so that a step is one Rust call."""
