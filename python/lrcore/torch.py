@@ -1357,12 +1357,14 @@ class ParamScheduler(LRScheduler):
       `optimizer.step()`" (or "Seems like `optimizer.step()` has been overridden"), detected
       as torch does: the optimizer's ``step`` is wrapped to record that it ran, and the first
       ``step()`` after construction checks it. ``step(epoch)`` gives torch's deprecation warning.
-    * A ``UserWarning`` the first time a step takes it past a finite ``lr`` schedule's
-      ``total_steps`` while the value it holds from there is 0: that group no longer trains.
+    * A ``UserWarning`` when a step takes it past a finite ``lr`` schedule's ``total_steps``
+      (from ``last_epoch <= total_steps`` to beyond: once in a run, and once after resuming
+      before the end) while the value it holds from there is 0: that group no longer trains.
       Only ``lr`` warns — a momentum or weight decay ending at 0 is a normal end state.
     * ``ValueError`` at construction (and in ``load_state_dict``) for a schedule that would
-      write a negative ``lr``, ``momentum`` (``betas[0]`` outside [0, 1) for Adam-like
-      optimizers) or ``weight_decay``, or NaN. The rule: a finite schedule is evaluated at every
+      write a negative, infinite or NaN ``lr``, ``momentum`` or ``weight_decay``, or a
+      ``betas[0]`` (``beta1``, or ``momentum`` of Adam-like optimizers) outside [0, 1), which
+      torch's optimizers refuse at construction. The rule: a finite schedule is evaluated at every
       step from 0 to ``total_steps`` when that is under 65,536 steps, else at 65,536 evenly
       spaced steps from 0 to ``total_steps`` (an lrcore schedule holds its value past its end);
       an endless one (``total_steps`` None) at steps 0 to 65,535. A schedule that leaves the
