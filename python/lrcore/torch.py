@@ -1538,9 +1538,9 @@ class SWALR(_swa.SWALR):
     torch's to the bit, and so are the rates. The cosine factor is within an ulp or two of
     torch's (lrcore computes ``cos(pi * s / E)``, torch ``cos(pi * (s / E))``; about a third
     of the rates differ in the last bits): measured, within 1.5e-14 relative for ``E`` up to
-    ``10**5`` with ``swa_lr > 0``, and
-    annealing to ``swa_lr = 0``, where the steps just before 0 magnify the factor's last bit,
-    within 2e-13 for ``E = 10**4`` and 3.3e-10 for ``E = 10**5``. An ``anneal_func`` or a
+    ``10**5`` with ``swa_lr > 0``; annealing to ``swa_lr = 0``, where the steps just before 0
+    magnify the factor's last bit, within 2e-13 for ``E = 10**4`` and 3.3e-10 for
+    ``E = 10**5``. An ``anneal_func`` or a
     non-integer ``anneal_epochs`` set by hand runs torch's Python formula, as torch would.
 
     Unlike torch, ``swa_lr`` must be a finite non-negative number (or a one-element Tensor
