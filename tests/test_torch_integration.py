@@ -134,11 +134,13 @@ def test_param_scheduler_list_and_dict_per_group() -> None:
     other = lr.linear(0.01, 0.0, 10)
     opt = torch.optim.SGD(_groups(0.1, 0.2, 0.3), lr=0.1, momentum=0.9)
     sched = lt.ParamScheduler(opt, lr=[LR, other, 0.05], momentum={1: MOM})
-    for t in range(20):
-        assert [g["lr"] for g in opt.param_groups] == [LR(t), other(t), 0.05]
-        assert [g["momentum"] for g in opt.param_groups] == [0.9, MOM(t), 0.9]
-        opt.step()
-        sched.step()
+    # group 1's rate holds 0 past step 10: ParamScheduler warns once, on the step to 11
+    with pytest.warns(UserWarning, match=r"param_groups\[1\] \(total_steps=10\)"):
+        for t in range(20):
+            assert [g["lr"] for g in opt.param_groups] == [LR(t), other(t), 0.05]
+            assert [g["momentum"] for g in opt.param_groups] == [0.9, MOM(t), 0.9]
+            opt.step()
+            sched.step()
 
 
 def test_param_scheduler_tensor_lr_in_place() -> None:
