@@ -293,7 +293,7 @@ BAD = [
     ),
     (
         {"swa_lr": torch.tensor(-0.5)},
-        "SWALR(): swa_lr[0] must be a non-negative number, got -0.5",
+        "SWALR(): swa_lr[0] must be a non-negative number, got tensor(-0.5000)",
     ),
 ]
 
