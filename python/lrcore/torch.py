@@ -32,10 +32,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Union, cast
 
-import torch
-from torch import Tensor
-from torch.optim import Optimizer
-from torch.optim import lr_scheduler as _torch
+from lrcore._optional import missing
+
+try:
+    import torch
+    from torch import Tensor
+    from torch.optim import Optimizer
+    from torch.optim import lr_scheduler as _torch
+except ModuleNotFoundError as err:
+    raise missing(__name__, err) from None
 
 import lrcore as lr
 from lrcore import _core
