@@ -67,7 +67,9 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> 
     if package is None:
         return None
     module = _SkippedModule.from_parent(parent, path=module_path)
-    module.reason = _reason(package)
+    # pytest reports a collection skip at the line that raised it (here), so the reason names
+    # the module
+    module.reason = f"{module_path.name} {_reason(package)}"
     return module
 
 

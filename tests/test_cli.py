@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -366,47 +367,30 @@ def test_demo_importance_and_plain_progress_bar(
     assert all(0.0 <= w <= 1.0 for w in weights.values())
     assert demo.importance(demo.SPACE.sample(2), [0.5, 0.6]) == dict.fromkeys(demo.SPACE.names, 0.0)
 
+    # not a terminal (here, pytest's capture): one plain line per finished trial, no frames
+    assert list(demo._progress([1, 2, 3], "demo", True)) == [1, 2, 3]
+    lines = capsys.readouterr().err.splitlines(keepends=True)
+    assert [re.sub(r"\d+\.\d s", "T s", x) for x in lines] == [
+        f"demo: trial {i}/3 done, T s\n" for i in (1, 2, 3)
+    ]
+    # a terminal without tqdm: the plain bar, redrawn in place
     monkeypatch.setitem(sys.modules, "tqdm", None)  # as if tqdm were not installed
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert list(demo._progress([1, 2, 3], "demo", True)) == [1, 2, 3]
     err = capsys.readouterr().err
-    assert "3/3 trials" in err and err.endswith("\n")
+    assert err.count("\r") == 4 and "3/3 trials" in err and err.endswith("\n")
     assert list(demo._progress([1, 2], "demo", False)) == [1, 2]
     assert capsys.readouterr().err == ""
 
 
-# ---- gallery --------------------------------------------------------------------------------------
+def test_demo_help_gives_the_code_defaults() -> None:
+    from lrcore import demo
 
-
-def test_gallery_covers_every_shape_and_draws_through_the_cli(tmp_path: Path) -> None:
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "docs" / "gallery.py"
-    spec = importlib.util.spec_from_file_location("lrcore_gallery", path)
-    assert spec is not None and spec.loader is not None
-    gallery = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gallery)
-    text = " ".join(x for e in gallery.ENTRIES for x in (*e.exprs, e.momentum or ""))
-    shapes = set(lr.__all__) - {
-        "Schedule",
-        "__version__",
-        "from_dict",
-        "from_json",
-        "parse",
-        "stack",
-    }
-    missing = sorted(name for name in shapes if f"{name}(" not in text)
-    assert missing == []
-    for method in (".clip(", ".shift(", ".per_epoch(", " * ", " + "):
-        assert method in text
-    for entry in gallery.ENTRIES:
-        for expr in entry.exprs:
-            lr.parse(expr)
-    # one entry drawn exactly as the script draws it
-    entry = next(e for e in gallery.ENTRIES if e.momentum is not None)
-    out = tmp_path / "g.png"
-    assert main(gallery.argv(entry, out)) == 0
-    assert png_size(out) == (600, 300)
-    assert (path.parent / "img" / f"{entry.name}.png").is_file()
+    r = lrcore("demo", "--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    assert f"epochs per trial (default {demo.DEFAULT_EPOCHS})" in text
+    assert f"search trials (default {demo.DEFAULT_TRIALS})" in text
 
 
 @pytest.mark.parametrize("engine", ["optuna", "ray"])
