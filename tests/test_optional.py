@@ -48,11 +48,26 @@ def test_optional_module_fails_with_one_line_naming_the_extra(
     assert "During handling" not in out and "direct cause" not in out
 
 
-def test_plot_without_matplotlib_names_the_extra() -> None:
-    out = run_without(["matplotlib"], "import lrcore; lrcore.cosine(1.0, 0.0, 10).plot()")
-    assert out.splitlines()[-1] == (
-        "ModuleNotFoundError: Schedule.plot() needs matplotlib: pip install 'lrcore[plot]'"
-    )
+@pytest.mark.parametrize(
+    ("package", "code", "message"),
+    [
+        (
+            "matplotlib",
+            "lrcore.cosine(1.0, 0.0, 10).plot()",
+            "Schedule.plot() needs matplotlib: pip install 'lrcore[plot]'",
+        ),
+        (
+            "pandas",
+            "lrcore.search.Space(x=lrcore.search.uniform(0, 1)).sample(2).to_pandas()",
+            "Trials.to_pandas() needs pandas: pip install 'lrcore[pandas]'",
+        ),
+    ],
+)
+def test_optional_method_fails_with_one_line_naming_the_extra(
+    package: str, code: str, message: str
+) -> None:
+    out = run_without([package], f"import lrcore, lrcore.search; {code}")
+    assert out.splitlines()[-1] == f"ModuleNotFoundError: {message}"
 
 
 def test_core_import_needs_no_extra() -> None:

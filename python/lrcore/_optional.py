@@ -27,7 +27,7 @@ EXTRAS = {
     "transformers": "test",
     "lightning": "test",
     "timm": "test",
-    "pandas": "test",
+    "pandas": "pandas",
     "hypothesis": "test",
     "pytest_benchmark": "test",
 }
