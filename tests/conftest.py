@@ -3,9 +3,11 @@
 Nothing to write in a test file: a module that imports an optional package at its top
 (``import torch``, ``from scipy import stats``, ``from lrcore.torch import ...``) is reported as
 one skipped module, and a test whose body imports one that is absent is skipped, both with the
-reason ``needs torch: pip install 'lrcore[torch]'``. The table of optional packages and their
-extras is ``lrcore._optional.EXTRAS``; the lrcore modules that need one are listed below. With
-every extra installed (``pip install 'lrcore[test]'``) nothing is skipped.
+reason ``needs torch: pip install 'lrcore[torch]'``. A test that uses a package only through a
+subprocess or the command line says so: ``@pytest.mark.needs("matplotlib")``. The table of
+optional packages and their extras is ``lrcore._optional.EXTRAS``; the lrcore modules that need
+one are listed below. With every extra installed (``pip install 'lrcore[test]'``) nothing is
+skipped.
 """
 
 from __future__ import annotations
@@ -31,6 +33,27 @@ NEEDS = {
 
 def _reason(package: str) -> str:
     return f"needs {package}: {hint(package)}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "needs(*packages): skip unless these optional packages are installed; for a test that "
+        "uses them only through a subprocess or the command line, where no import error reaches "
+        "pytest",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        not_installed = [
+            package
+            for mark in item.iter_markers("needs")
+            for package in mark.args
+            if importlib.util.find_spec(package) is None
+        ]
+        if not_installed:
+            item.add_marker(pytest.mark.skip(reason=_reason(not_installed[0])))
 
 
 def _top_level_imports(path: Path) -> list[str]:

@@ -117,6 +117,10 @@ def test_conftest_skips_modules_and_tests_naming_the_extra(tmp_path: Path) -> No
 
             def test_other_missing_module_fails():
                 import lrcore_no_such_module
+
+            @pytest.mark.needs("numpy", "matplotlib")
+            def test_marked():
+                pass
             """
         )
     )
@@ -129,6 +133,7 @@ def test_conftest_skips_modules_and_tests_naming_the_extra(tmp_path: Path) -> No
     assert outcomes == [
         ("test_inside.py::test_drop_in", "SKIPPED", "needs torch: pip install 'lrcore[torch]'"),
         ("test_inside.py::test_fixture", "SKIPPED", "needs matplotlib: pip install 'lrcore[plot]'"),
+        ("test_inside.py::test_marked", "SKIPPED", "needs matplotlib: pip install 'lrcore[plot]'"),
         ("test_inside.py::test_other_missing_module_fails", "FAILED", ""),
         ("test_inside.py::test_plain", "PASSED", ""),
         ("test_inside.py::test_scipy", "SKIPPED", "needs scipy: pip install 'lrcore[test]'"),
@@ -139,7 +144,7 @@ def test_conftest_skips_modules_and_tests_naming_the_extra(tmp_path: Path) -> No
         "test_lrcore_torch.py needs torch: pip install 'lrcore[torch]'",
         "test_top.py needs scipy: pip install 'lrcore[test]'",
     ]
-    assert "1 failed, 1 passed, 5 skipped" in out
+    assert "1 failed, 1 passed, 6 skipped" in out
     assert "FAILED test_inside.py::test_other_missing_module_fails" in out
 
 
