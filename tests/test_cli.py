@@ -14,7 +14,7 @@ from pathlib import Path
 import lrcore as lr
 import numpy as np
 import pytest
-from lrcore import cli
+from lrcore import bench, cli
 from lrcore.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -108,6 +108,7 @@ def test_values_zero_steps_is_just_the_header(capsys: pytest.CaptureFixture[str]
 # ---- plot -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.needs("matplotlib")
 def test_plot_writes_a_png(tmp_path: Path) -> None:
     out = tmp_path / "one_cycle.png"
     r = lrcore(
@@ -124,6 +125,7 @@ def test_plot_writes_a_png(tmp_path: Path) -> None:
     assert png_size(out) == (800, 400)
 
 
+@pytest.mark.needs("matplotlib")
 def test_plot_options(tmp_path: Path) -> None:
     cases = [
         ["cosine([0.1, 0.01], 1e-4, 500)", "--log", "--steps", "700", "--size", "600x300"],
@@ -139,6 +141,7 @@ def test_plot_options(tmp_path: Path) -> None:
     assert png_size(tmp_path / "p2.png") == (300, 200)
 
 
+@pytest.mark.needs("matplotlib")
 def test_plot_svg_by_suffix(tmp_path: Path) -> None:
     out = tmp_path / "s.svg"
     assert main(["plot", "linear(1.0, 0.0, 10)", "-o", str(out)]) == 0
@@ -257,6 +260,8 @@ def bad_cases(tmp_path: Path) -> list[tuple[list[str], int, str]]:
     ]
 
 
+# some plot cases fail only once matplotlib is imported
+@pytest.mark.needs("matplotlib")
 def test_bad_input_is_one_line_in_process(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -314,6 +319,7 @@ def table_lines(stdout: str) -> list[str]:
     return lines[start:end]
 
 
+@pytest.mark.needs("torch", "sklearn", "matplotlib")
 def test_demo_runs_and_repeats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first = tmp_path / "first"
     r = lrcore("demo", "--trials", "2", "--epochs", "1", "--out", str(first))
@@ -381,50 +387,40 @@ def test_demo_importance_and_plain_progress_bar(
     assert all(0.0 <= w <= 1.0 for w in weights.values())
     assert demo.importance(space, space.sample(2), [0.5, 0.6]) == dict.fromkeys(space.names, 0.0)
 
+    # not a terminal (here, pytest's capture): one plain line per finished trial, no frames
+    assert list(demo._progress([1, 2, 3], "demo", True)) == [1, 2, 3]
+    lines = capsys.readouterr().err.splitlines(keepends=True)
+    assert [re.sub(r"\d+\.\d s", "T s", x) for x in lines] == [
+        f"demo: trial {i}/3 done, T s\n" for i in (1, 2, 3)
+    ]
+    # a terminal without tqdm: the plain bar, redrawn in place
     monkeypatch.setitem(sys.modules, "tqdm", None)  # as if tqdm were not installed
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert list(demo._progress([1, 2, 3], "demo", True)) == [1, 2, 3]
     err = capsys.readouterr().err
-    assert "3/3 trials" in err and err.endswith("\n")
+    assert err.count("\r") == 4 and "3/3 trials" in err and err.endswith("\n")
     assert list(demo._progress([1, 2], "demo", False)) == [1, 2]
     assert capsys.readouterr().err == ""
 
 
-# ---- gallery --------------------------------------------------------------------------------------
+def test_demo_help_gives_the_code_defaults() -> None:
+    from lrcore import demo
+
+    r = lrcore("demo", "--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    assert f"epochs per trial (default {demo.DEFAULT_EPOCHS})" in text
+    assert f"search trials (default {demo.DEFAULT_TRIALS})" in text
 
 
-def test_gallery_covers_every_shape_and_draws_through_the_cli(tmp_path: Path) -> None:
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "docs" / "gallery.py"
-    spec = importlib.util.spec_from_file_location("lrcore_gallery", path)
-    assert spec is not None and spec.loader is not None
-    gallery = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gallery)
-    text = " ".join(x for e in gallery.ENTRIES for x in (*e.exprs, e.momentum or ""))
-    shapes = set(lr.__all__) - {
-        "Schedule",
-        "__version__",
-        "from_dict",
-        "from_json",
-        "parse",
-        "stack",
-    }
-    missing = sorted(name for name in shapes if f"{name}(" not in text)
-    assert missing == []
-    for method in (".clip(", ".shift(", ".per_epoch(", " * ", " + "):
-        assert method in text
-    for entry in gallery.ENTRIES:
-        for expr in entry.exprs:
-            lr.parse(expr)
-    # one entry drawn exactly as the script draws it
-    entry = next(e for e in gallery.ENTRIES if e.momentum is not None)
-    out = tmp_path / "g.png"
-    assert main(gallery.argv(entry, out)) == 0
-    assert png_size(out) == (600, 300)
-    assert (path.parent / "img" / f"{entry.name}.png").is_file()
-
-
-@pytest.mark.parametrize("engine", ["optuna", "ray"])
+@pytest.mark.parametrize(
+    "engine",
+    [
+        pytest.param("optuna", marks=pytest.mark.needs("optuna")),
+        pytest.param("ray", marks=pytest.mark.needs("ray")),
+    ],
+)
+@pytest.mark.needs("torch", "sklearn", "matplotlib")
 def test_demo_engines_give_the_local_table(tmp_path: Path, engine: str) -> None:
     args = ("demo", "--trials", "3", "--epochs", "1", "--no-progress")
     local = lrcore(*args, "--out", str(tmp_path / "local"))
@@ -442,7 +438,10 @@ def test_bench_quick_prints_the_ratio_table(tmp_path: Path) -> None:
     assert lines[0] == "| work | lrcore | baseline | ratio | target | met |"
     works = [line.split(" | ")[0][2:] for line in lines[2:]]
     assert any(w.startswith("values(") for w in works)
-    assert any(w.startswith("OneCycleLR.step()") for w in works)
-    assert any(w.startswith("sample(2**12) sobol") for w in works)
+    # rows of a peer that is not installed are left out, and a line says so
+    assert any(w.startswith("OneCycleLR.step()") for w in works) == bench._installed("torch")
+    assert any(w.startswith("sample(2**12) sobol") for w in works) == bench._installed("scipy")
     assert "import lrcore (beyond numpy)" in works
+    left_out = [line for line in r.stdout.splitlines() if line.startswith("Left out: ")]
+    assert left_out == [f"Left out: {line}." for line in bench.left_out()]
     assert out.read_text() == r.stdout

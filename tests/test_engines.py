@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import optuna
 import pytest
 from lrcore import search
-
-optuna = pytest.importorskip("optuna")
-from lrcore.search.optuna import Sampler, suggest  # noqa: E402
-from optuna.distributions import (  # noqa: E402
+from lrcore.search.optuna import Sampler, suggest
+from optuna.distributions import (
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
@@ -318,7 +317,7 @@ def test_map_rows_with_worker_processes(tmp_path: Path) -> None:
 
 
 def test_to_tune_param_space() -> None:
-    pytest.importorskip("ray.tune")
+    pytest.importorskip("ray.tune", reason="pip install 'lrcore[ray]'")
     from ray.tune.search.sample import Categorical, Float, Integer, Normal
 
     space = search.Space(
@@ -374,7 +373,7 @@ def test_to_tune_param_space() -> None:
     ],
 )
 def test_inexpressible_in_tune(dist: search.Distribution, message: str | None) -> None:
-    pytest.importorskip("ray.tune")
+    pytest.importorskip("ray.tune", reason="pip install 'lrcore[ray]'")
     if message is None:  # a conditional parameter
         space = search.Space(lr=search.choice([1, 2]), p=dist)
         message = "Ray Tune cannot express parameter 'p': uniform(0.0, 1.0).when(lr=1) (a param_space has no conditions; use lrcore.search.ray.Searcher, which honours them)"
@@ -385,7 +384,7 @@ def test_inexpressible_in_tune(dist: search.Distribution, message: str | None) -
 
 
 def test_searcher_state_round_trips(tmp_path: Path) -> None:
-    pytest.importorskip("ray.tune")
+    pytest.importorskip("ray.tune", reason="pip install 'lrcore[ray]'")
     from lrcore.search.ray import Searcher
 
     space = mixed_space()
@@ -417,7 +416,7 @@ def test_searcher_state_round_trips(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[Any]:
-    ray = pytest.importorskip("ray")
+    ray = pytest.importorskip("ray", reason="pip install 'lrcore[ray]'")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         yield ray

@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 from lrcore import search
 from lrcore.search import choice, integer, lognormal, loguniform, normal, uniform
-from scipy import stats
-from scipy.stats import qmc
 
 METHODS = ["random", "sobol", "halton", "lhs"]
 N = 4096
@@ -25,6 +23,8 @@ def one(dist: search.Distribution, n: int = N, method: str = "random", seed: int
 
 @pytest.mark.parametrize("method", METHODS)
 def test_uniform_ks(method: str) -> None:
+    from scipy import stats
+
     x = one(uniform(-2.0, 3.0), method=method)
     assert x.min() > -2.0 and x.max() < 3.0
     assert stats.kstest(x, stats.uniform(-2.0, 5.0).cdf).pvalue > 1e-3
@@ -32,6 +32,8 @@ def test_uniform_ks(method: str) -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 def test_loguniform_ks_on_log_scale(method: str) -> None:
+    from scipy import stats
+
     x = one(loguniform(1e-5, 1.0), method=method)
     assert x.min() >= 1e-5 and x.max() <= 1.0
     assert stats.kstest(x, stats.loguniform(1e-5, 1.0).cdf).pvalue > 1e-3
@@ -39,6 +41,8 @@ def test_loguniform_ks_on_log_scale(method: str) -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 def test_normal_and_lognormal_ks(method: str) -> None:
+    from scipy import stats
+
     assert (
         stats.kstest(one(normal(1.0, 2.0), method=method), stats.norm(1.0, 2.0).cdf).pvalue > 1e-3
     )
@@ -48,6 +52,8 @@ def test_normal_and_lognormal_ks(method: str) -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 def test_integer_chi_square_and_both_ends(method: str) -> None:
+    from scipy import stats
+
     x = one(integer(3, 12), method=method)
     assert x.dtype == np.int64
     counts = np.bincount(x - 3, minlength=10)
@@ -56,6 +62,8 @@ def test_integer_chi_square_and_both_ends(method: str) -> None:
 
 
 def test_integer_step_levels_equally_likely() -> None:
+    from scipy import stats
+
     x = one(integer(0, 10, step=5), n=30_000)
     vals, counts = np.unique(x, return_counts=True)
     assert vals.tolist() == [0, 5, 10]
@@ -63,6 +71,8 @@ def test_integer_step_levels_equally_likely() -> None:
 
 
 def test_uniform_step_levels_ends_exact_and_equal_weight() -> None:
+    from scipy import stats
+
     x = one(uniform(0.0, 1.0, step=0.25), n=30_000)
     vals, counts = np.unique(x, return_counts=True)
     assert vals.tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
@@ -73,6 +83,8 @@ def test_uniform_step_levels_ends_exact_and_equal_weight() -> None:
 
 
 def test_log_integer_follows_optuna_rule() -> None:
+    from scipy import stats
+
     x = one(integer(1, 9, log=True), n=60_000)
     edges = np.log(np.arange(0.5, 10.0, 1.0))
     p = np.diff(edges) / (edges[-1] - edges[0])
@@ -83,6 +95,8 @@ def test_log_integer_follows_optuna_rule() -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 def test_weighted_choice_chi_square(method: str) -> None:
+    from scipy import stats
+
     x = one(choice(["a", "b", "c", "d"], weights=[1, 2, 3, 0]), method=method)
     assert x.dtype == object
     counts = np.array([np.sum(x == o) for o in "abcd"])
@@ -123,11 +137,15 @@ def unit_space(d: int) -> search.Space:
 
 
 def cd(method: str, seed: int) -> float:
+    from scipy.stats import qmc
+
     t = unit_space(8).sample(1024, seed=seed, method=method)
     return float(qmc.discrepancy(np.column_stack([t[f"x{i}"] for i in range(8)])))
 
 
 def test_discrepancy_against_random_and_scipy_sobol() -> None:
+    from scipy.stats import qmc
+
     med = {m: float(np.median([cd(m, s) for s in range(5)])) for m in METHODS}
     scipy_sobol = float(
         np.median([qmc.discrepancy(qmc.Sobol(8, seed=s).random_base2(10)) for s in range(5)])

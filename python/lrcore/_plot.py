@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from lrcore._core import Schedule
+from lrcore._optional import missing
 
 #: Steps drawn for an endless schedule when the caller gives none.
 ENDLESS_STEPS = 1000
@@ -17,8 +18,8 @@ def plot(schedule: Schedule, n: int | None = None, ax: Any = None, **kwargs: Any
     ``ax`` (default: a new figure); a batch draws one line per schedule. Returns the Axes."""
     try:
         import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("Schedule.plot() needs matplotlib: pip install 'lrcore[plot]'") from err
+    except ModuleNotFoundError as err:
+        raise missing("Schedule.plot()", err) from None
     if n is None:
         n = max(schedule.total_steps or ENDLESS_STEPS, 1)
     if ax is None:

@@ -2,13 +2,15 @@
 
 Each row times lrcore and its baseline on the same machine moments apart (best of several
 repeats, which is what a noisy shared machine can measure) and reports their ratio against the
-target of SPEC section 7. Peers that are not installed (torch, scipy) drop their rows.
+target of SPEC section 7. Peers that are not installed (torch, scipy) drop their rows, and
+:func:`left_out` says which and why.
 The pytest-benchmark files in ``benches/`` import the same workloads from here.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
 import subprocess
 import sys
@@ -22,8 +24,29 @@ import numpy.typing as npt
 
 import lrcore as lr
 from lrcore import reference
+from lrcore._optional import hint
 
 T = TypeVar("T")
+
+#: Each optional peer and the rows that need it.
+PEER_ROWS = {
+    "torch": "every drop-in's step() against torch's",
+    "scipy": "sample() sobol vs scipy",
+}
+
+
+def _installed(package: str) -> bool:
+    return importlib.util.find_spec(package) is not None
+
+
+def left_out() -> list[str]:
+    """One line per peer that is not installed: the rows :func:`run` leaves out, and why."""
+    return [
+        f"{rows}: {peer} is not installed ({hint(peer)})"
+        for peer, rows in PEER_ROWS.items()
+        if not _installed(peer)
+    ]
+
 
 #: The schedule of SPEC section 7: ``warmup(10_000, cosine(1e-3, 1e-5, N))``.
 WARMUP, PEAK, FLOOR = 10_000, 1e-3, 1e-5
@@ -284,10 +307,9 @@ def search_rows(log2_n: int = 20) -> list[Row]:
             numpy_time / ours >= 3,
         )
     ]
-    try:
-        qmc = importlib.import_module("scipy.stats.qmc")
-    except ImportError:
+    if not _installed("scipy"):
         return rows
+    qmc = importlib.import_module("scipy.stats.qmc")
     sobol, scipy_time = best_times(
         [
             lambda: space.sample(n, seed=0, method="sobol"),
@@ -340,11 +362,7 @@ def run(quick: bool = False) -> list[Row]:
         lambda: search_rows(12 if quick else 20),
         lambda: [import_row(2 if quick else 7)],
     ]
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        pass
-    else:
+    if _installed("torch"):
         sections.insert(1, lambda: step_rows((1,) if quick else (1, 10), 50 if quick else 2000))
     rows: list[Row] = []
     for section in sections:

@@ -347,6 +347,9 @@ def _cmd_values(args: argparse.Namespace) -> int:
 
 
 def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # The defaults are the demo's own (it imports numpy and lrcore only; torch when it runs).
+    from lrcore.demo import DEFAULT_EPOCHS, DEFAULT_TRIALS
+
     p = sub.add_parser(
         "demo",
         help="the lecture's recipe end to end: baseline, range test, Sobol search over one-cycle",
@@ -364,10 +367,18 @@ def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="lrcore-demo",
         help="folder for results.csv and the PNGs (default ./lrcore-demo)",
     )
-    p.add_argument("--trials", type=int, default=None, help="search trials (default 16)")
+    p.add_argument(
+        "--trials", type=int, default=DEFAULT_TRIALS, help="search trials (default %(default)s)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the search and the training")
-    p.add_argument("--epochs", type=int, default=None, help="epochs per trial (default 12)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--epochs", type=int, default=DEFAULT_EPOCHS, help="epochs per trial (default %(default)s)"
+    )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress report (a bar on a terminal, else one line per trial)",
+    )
     p.add_argument(
         "--engine",
         choices=("local", "optuna", "ray"),
@@ -390,18 +401,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         raise _Fail(f"the demo needs {', '.join(missing)}: pip install 'lrcore[demo]'")
     from lrcore import demo
 
-    kwargs: dict[str, Any] = {}
-    if args.trials is not None:
-        kwargs["trials"] = args.trials
-    if args.epochs is not None:
-        kwargs["epochs"] = args.epochs
     demo.run(
         out=args.out,
+        trials=args.trials,
+        epochs=args.epochs,
         seed=args.seed,
         progress=not args.no_progress,
         engine=args.engine,
         workers=args.workers,
-        **kwargs,
     )
     return 0
 
@@ -416,7 +423,8 @@ def _add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Times each workload of SPEC section 7 and its baseline moments apart and "
         "prints one Markdown table of ratios against the targets (values(10**7) against numpy "
         "and ndarray.fill, every torch drop-in's step() against torch's, sample(2**20) against "
-        "numpy and scipy's Sobol, import time). Rows whose peer is not installed are left out.",
+        "numpy and scipy's Sobol, import time). Rows whose peer is not installed are left out, "
+        "and a line below the table says which and why.",
     )
     p.add_argument("--quick", action="store_true", help="small workloads (a smoke test)")
     p.add_argument("-o", "--output", default=None, help="also write the table to this file")
@@ -426,6 +434,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from lrcore import bench
 
     text = f"{bench.table(bench.run(quick=args.quick))}\n\nMeasured on {bench.machine()}.\n"
+    text += "".join(f"Left out: {line}.\n" for line in bench.left_out())
     sys.stdout.write(text)
     if args.output:
         _write_text(args.output, text)

@@ -223,9 +223,18 @@ def train(
 
 
 def _progress(items: Sequence[Any], desc: str, enabled: bool) -> Iterator[Any]:
-    """tqdm when installed, else a plain bar on stderr."""
+    """On a terminal, tqdm when installed, else a plain bar on stderr; elsewhere (a log file, a
+    pipe) one line per finished trial, since a bar's carriage-return frames garble a log."""
     if not enabled:
         yield from items
+        return
+    if not sys.stderr.isatty():
+        start = time.perf_counter()
+        for i, item in enumerate(items):
+            yield item
+            elapsed = time.perf_counter() - start
+            sys.stderr.write(f"{desc}: trial {i + 1}/{len(items)} done, {elapsed:.1f} s\n")
+            sys.stderr.flush()
         return
     try:
         tqdm = importlib.import_module("tqdm").tqdm

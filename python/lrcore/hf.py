@@ -18,7 +18,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from torch.optim import Optimizer
+from lrcore._optional import missing
+
+try:
+    from torch.optim import Optimizer
+except ModuleNotFoundError as err:
+    raise missing(__name__, err) from None
 
 import lrcore as lr
 from lrcore._core import Schedule

@@ -44,10 +44,16 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Union, cast
 
 import numpy as np
-from torch import Tensor
-from torch.optim import Optimizer
-from torch.optim import lr_scheduler as _torch
-from torch.optim import swa_utils as _swa
+
+from lrcore._optional import missing
+
+try:
+    from torch import Tensor
+    from torch.optim import Optimizer
+    from torch.optim import lr_scheduler as _torch
+    from torch.optim import swa_utils as _swa
+except ModuleNotFoundError as err:
+    raise missing(__name__, err) from None
 
 import lrcore as lr
 from lrcore._core import Schedule

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lrcore import _optional
 from lrcore._core import SearchSpace, check_distribution, max_qmc_dims
 
 __all__ = [
@@ -642,7 +643,10 @@ class Trials:
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame of the columns (pandas is imported only now)."""
-        pd = importlib.import_module("pandas")
+        try:
+            pd = importlib.import_module("pandas")
+        except ModuleNotFoundError as err:
+            raise _optional.missing("Trials.to_pandas()", err) from None
         return pd.DataFrame({name: col for name, col in self._columns.items()})
 
 

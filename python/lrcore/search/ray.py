@@ -21,8 +21,13 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from ray import tune
-from ray.tune.search import Searcher as _TuneSearcher
+from lrcore._optional import missing
+
+try:
+    from ray import tune
+    from ray.tune.search import Searcher as _TuneSearcher
+except ModuleNotFoundError as err:
+    raise missing(__name__, err) from None
 
 from lrcore.search import Distribution, Space
 
