@@ -7,6 +7,24 @@ use std::f64::consts::PI;
 
 use super::kernels;
 use super::{Anneal, CyclicMode, Schedule, WarmupShape, WsdDecay};
+use crate::search::rng;
+
+/// `a × b`, except that a zero factor gives 0 even where the other one overflowed to ±inf
+/// (`0 × inf = 0`, the rule of the module documentation).
+#[inline(always)]
+fn times(a: f64, b: f64) -> f64 {
+    if a == 0.0 || b == 0.0 {
+        0.0
+    } else {
+        a * b
+    }
+}
+
+/// `start · gamma^n` (`exp_decay`, `step_decay`, `multistep`): torch's closed form.
+#[inline(always)]
+fn geometric(start: f64, gamma: f64, n: f64) -> f64 {
+    times(start, gamma.powf(n))
+}
 
 /// Fraction of a segment of `steps` covered at `t`, clamped to [0, 1].
 fn progress(t: f64, steps: u64) -> f64 {
@@ -26,8 +44,8 @@ fn anneal(kind: Anneal, start: f64, end: f64, pct: f64) -> f64 {
 fn warmup_value(t: f64, start: f64, target: f64, steps: u64, shape: WarmupShape) -> f64 {
     let w = steps as f64;
     match shape {
-        WarmupShape::Linear => start + (target - start) * t / w,
-        WarmupShape::Cosine => start + (target - start) * (1.0 - (PI * t / w).cos()) / 2.0,
+        WarmupShape::Linear => start + (target - start) * (t / w),
+        WarmupShape::Cosine => start + (target - start) * ((1.0 - (PI * t / w).cos()) / 2.0),
         WarmupShape::Exponential => start * (target / start).powf(t / w),
     }
 }
@@ -96,7 +114,7 @@ fn cyclic_value(
         CyclicMode::Triangular2 => 1.0 / 2f64.powf(cycle - 1.0),
         CyclicMode::ExpRange => gamma.powf(t),
     };
-    low + base_height * scale
+    low + times(base_height, scale)
 }
 
 /// `[warmup, stable, decay]` lengths come as `(total_steps, warmup_steps, decay_steps)`.
@@ -111,7 +129,7 @@ fn wsd_value(
     let (total, warmup, decay_len) = (total_steps as f64, warmup_steps as f64, decay_steps as f64);
     let decay_start = total - decay_len;
     if t < warmup {
-        peak * t / warmup
+        peak * (t / warmup)
     } else if t < decay_start {
         peak
     } else if t < total {
@@ -119,7 +137,7 @@ fn wsd_value(
         match decay {
             WsdDecay::OneMinusSqrt => end + (peak - end) * (1.0 - f.sqrt()),
             WsdDecay::Linear => end + (peak - end) * (1.0 - f),
-            WsdDecay::Cosine => end + (peak - end) * (1.0 + (PI * f).cos()) / 2.0,
+            WsdDecay::Cosine => end + (peak - end) * ((1.0 + (PI * f).cos()) / 2.0),
             WsdDecay::Power => end + (peak - end) * (1.0 - f).powf(power),
             WsdDecay::Exp => peak * (end / peak).powf(f),
         }
@@ -130,31 +148,84 @@ fn wsd_value(
 
 /// Which cycle of `restarts` holds step `t`, and where that cycle starts.
 /// Cycle i lasts `len0·mul^i` steps and starts at `len0·(mul^i − 1)/(mul − 1)`.
+///
+/// The logarithm gives the cycle up to rounding (exactly, in all but a few steps at a
+/// boundary); a search settles it. The search gallops from the estimate (1, 2, 4, … cycles)
+/// and then bisects, so it takes at most about 2·64 evaluations of a cycle start whatever
+/// `mul` and `t` are: near 1 (`1 + 1e-15`, where `ln(mul)` keeps few exact digits) and near
+/// overflow (`1e308`, where `t·(mul − 1)` is infinite) alike.
 fn restart_cycle(t: f64, len0: f64, mul: f64) -> (f64, f64) {
     let start_of = |i: f64| restart_start(i, len0, mul);
     if mul == 1.0 {
         let i = (t / len0).floor();
         return (i, start_of(i));
     }
-    // The logarithm gives the cycle up to rounding; the two loops settle it exactly.
-    let mut i = ((1.0 + t * (mul - 1.0) / len0).ln() / mul.ln())
-        .floor()
-        .max(0.0);
-    while i > 0.0 && start_of(i) > t {
-        i -= 1.0;
+    // ln(1 + t·(mul − 1)/len0) without overflowing the product when mul is huge.
+    let x = t / len0;
+    let log = if (x * (mul - 1.0)).is_finite() {
+        (x * (mul - 1.0)).ln_1p()
+    } else {
+        x.ln() + (mul - 1.0).ln()
+    };
+    let guess = (log / mul.ln()).floor().max(0.0);
+    // Every cycle lasts at least len0 steps, so no cycle past t / len0 can start by t.
+    let guess = if guess.is_finite() {
+        guess.min(x.floor())
+    } else {
+        x.floor()
+    };
+    let (mut lo, mut hi);
+    if start_of(guess) <= t {
+        // Gallop up until a cycle starts after t.
+        lo = guess;
+        let mut jump = 1.0;
+        loop {
+            hi = lo + jump;
+            if hi == lo || start_of(hi) > t {
+                break;
+            }
+            lo = hi;
+            jump *= 2.0;
+        }
+    } else {
+        // Gallop down until a cycle starts by t (cycle 0 starts at 0 <= t).
+        hi = guess;
+        let mut jump = 1.0;
+        loop {
+            lo = (hi - jump).max(0.0);
+            if lo == 0.0 || start_of(lo) <= t {
+                break;
+            }
+            hi = lo;
+            jump *= 2.0;
+        }
     }
-    while start_of(i + 1.0) <= t {
-        i += 1.0;
+    // start_of(lo) <= t < start_of(hi): bisect down to neighbours.
+    while hi - lo > 1.0 {
+        let mid = (lo + (hi - lo) / 2.0).floor();
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if start_of(mid) <= t {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
     }
-    (i, start_of(i))
+    (lo, start_of(lo))
 }
 
-/// Where cycle `i` of `restarts` starts.
+/// Where cycle `i` of `restarts` starts: torch's `T_0 · (T_mult^i − 1) / (T_mult − 1)`, the
+/// division first where the product would overflow (a huge `mul`).
 fn restart_start(i: f64, len0: f64, mul: f64) -> f64 {
     if mul == 1.0 {
-        i * len0
+        return i * len0;
+    }
+    let grown = power(mul, i) - 1.0;
+    if (len0 * grown).is_finite() {
+        len0 * grown / (mul - 1.0)
     } else {
-        len0 * (power(mul, i) - 1.0) / (mul - 1.0)
+        len0 * (grown / (mul - 1.0))
     }
 }
 
@@ -198,26 +269,17 @@ impl RestartCycle {
         if self.height == 1.0 {
             inner
         } else {
-            self.end + self.height * (inner - self.end)
+            self.end + times(self.height, inner - self.end)
         }
     }
 }
 
-/// splitmix64's output function: a bijective mix of 64 bits.
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// Draw `j` of step `step`'s stream, uniform on (0, 1). Counter-based, so a step's noise
-/// never depends on which other steps were evaluated.
+/// Draw `j` of step `step`'s stream, uniform on (0, 1): value `j` of the search generator's
+/// stream keyed by `mix64(seed + step·GAMMA)`. Counter-based, so a step's noise never depends
+/// on which other steps were evaluated.
 fn uniform(seed: u64, step: u64, j: u64) -> f64 {
-    let key = mix64(seed.wrapping_add(step.wrapping_mul(GOLDEN_GAMMA)));
-    let bits = mix64(key.wrapping_add((j + 1).wrapping_mul(GOLDEN_GAMMA)));
-    ((bits >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+    let key = rng::mix64(seed.wrapping_add(step.wrapping_mul(rng::GAMMA)));
+    ((rng::at(key, j) >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }
 
 /// Most draws a noise value may take; with `pct/std >= 0.01` the chance of needing more is
@@ -259,7 +321,7 @@ impl Schedule {
                 start,
                 gamma,
                 every,
-            } => start * gamma.powf((t / *every as f64).floor()),
+            } => geometric(*start, *gamma, (t / *every as f64).floor()),
             Polynomial {
                 start,
                 end,
@@ -270,12 +332,12 @@ impl Schedule {
                 start,
                 step_size,
                 gamma,
-            } => start * gamma.powf((t / *step_size as f64).floor()),
+            } => geometric(*start, *gamma, (t / *step_size as f64).floor()),
             Multistep {
                 start,
                 milestones,
                 gamma,
-            } => start * gamma.powf(count_le(milestones, t) as f64),
+            } => geometric(*start, *gamma, count_le(milestones, t) as f64),
             PiecewiseConstant { boundaries, values } => values[count_le(boundaries, t)],
             PiecewiseLinear { points } => {
                 let i = points.partition_point(|&(s, _)| s as f64 <= t);
@@ -412,7 +474,9 @@ impl Schedule {
                 }
             }
             Add { left, right } => left.value(t) + right.value(t),
-            Mul { left, right } => left.value(t) * right.value(t),
+            Mul { left, right } => times(left.value(t), right.value(t)),
+            Sub { left, right } => left.value(t) - right.value(t),
+            Div { left, right } => left.value(t) / right.value(t),
             Clip { schedule, lo, hi } => {
                 let v = schedule.value(t);
                 let v = lo.map_or(v, |lo| v.max(lo));
@@ -463,11 +527,12 @@ impl Schedule {
                 Some(total.ceil().min(u64::MAX as f64) as u64)
             }
             Noise { schedule, end, .. } => Some(schedule.total_steps()?.max((*end)?)),
-            Add { left, right } | Mul { left, right } => {
-                Some(left.total_steps()?.max(right.total_steps()?))
-            }
+            Add { left, right }
+            | Mul { left, right }
+            | Sub { left, right }
+            | Div { left, right } => Some(left.total_steps()?.max(right.total_steps()?)),
             Clip { schedule, .. } => schedule.total_steps(),
-            Shift { schedule, n } => schedule.total_steps().map(|s| s.saturating_add(*n)),
+            Shift { schedule, n } => schedule.total_steps().map(|s| s.saturating_add_signed(*n)),
             PerEpoch {
                 schedule,
                 steps_per_epoch,
@@ -532,15 +597,20 @@ impl Schedule {
                     done = end;
                 }
             }
-            Shift { schedule, n } if start < *n => {
-                let split = usize::try_from(n - start)
-                    .unwrap_or(usize::MAX)
-                    .min(out.len());
-                let (head, tail) = out.split_at_mut(split);
-                head.fill(schedule.value(0.0));
-                schedule.fill(0, tail);
-            }
-            Shift { schedule, n } => schedule.fill(start - n, out),
+            // A positive shift holds the first value for `n` steps; a negative one starts the
+            // schedule `|n|` steps in.
+            Shift { schedule, n } => match start.checked_add_signed(-*n) {
+                Some(from) => schedule.fill(from, out),
+                None if *n > 0 => {
+                    let split = usize::try_from(n.unsigned_abs() - start)
+                        .unwrap_or(usize::MAX)
+                        .min(out.len());
+                    let (head, tail) = out.split_at_mut(split);
+                    head.fill(schedule.value(0.0));
+                    schedule.fill(0, tail);
+                }
+                None => self.fill_each(start, out),
+            },
             Constant { value } => out.fill(*value),
             Linear {
                 start: from,

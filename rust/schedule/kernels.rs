@@ -107,13 +107,19 @@ pub(crate) fn cosine(t: f64, start: f64, end: f64, steps: u64, k: f64) -> f64 {
         return end;
     }
     let c = if k != 1.0 {
-        cos_0_pi(PI * t.powf(k) / steps.powf(k))
+        // t^k / steps^k, torch's and timm's order; (t / steps)^k where steps^k overflows.
+        let ratio = if steps.powf(k).is_finite() {
+            t.powf(k) / steps.powf(k)
+        } else {
+            (t / steps).powf(k)
+        };
+        cos_0_pi(PI * ratio)
     } else if t.fract() == 0.0 {
         cos_step(t, steps)
     } else {
         cos_0_pi(PI * t / steps)
     };
-    end + (start - end) * (1.0 + c) / 2.0
+    end + (start - end) * ((1.0 + c) / 2.0)
 }
 
 /// [`cosine`] with k = 1 over the integer steps `start, start + 1, …`, all below `steps`.
@@ -142,7 +148,7 @@ pub(crate) fn fill_cosine(start: u64, out: &mut [f64], from: f64, end: f64, step
             #[inline(always)]
             || {
                 for ((slot, &c), &s) in slots.iter_mut().zip(cb).zip(sb) {
-                    *slot = end + (from - end) * (1.0 + (ca * c - sa * s)) / 2.0;
+                    *slot = end + (from - end) * ((1.0 + (ca * c - sa * s)) / 2.0);
                 }
             },
         );

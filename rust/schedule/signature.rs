@@ -44,6 +44,8 @@ pub(crate) enum Kind {
     Num(Rule),
     /// An integer `>= min`; a list makes a batch.
     Count(u64),
+    /// An integer of either sign; a list makes a batch.
+    Int,
     OptNum(Rule),
     OptCount(u64),
     Bool,
@@ -253,6 +255,8 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
     ),
     ("add", &[p("left", Sched, R), p("right", Sched, R)]),
     ("mul", &[p("left", Sched, R), p("right", Sched, R)]),
+    ("sub", &[p("left", Sched, R), p("right", Sched, R)]),
+    ("div", &[p("left", Sched, R), p("right", Sched, R)]),
     (
         "clip",
         &[
@@ -261,7 +265,7 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
             p("hi", OptNum(Any), DefaultValue::None),
         ],
     ),
-    ("shift", &[p("schedule", Sched, R), p("n", Count(0), R)]),
+    ("shift", &[p("schedule", Sched, R), p("n", Int, R)]),
     (
         "per_epoch",
         &[p("schedule", Sched, R), p("steps_per_epoch", Count(1), R)],
@@ -377,7 +381,7 @@ fn bind(
 /// The length of the batch axis of one argument, if it has one.
 fn arg_batch(kind: Kind, arg: &Arg) -> Option<usize> {
     match (kind, arg) {
-        (Num(_) | Count(_) | OptNum(_) | OptCount(_) | Sched, Arg::List(items)) => {
+        (Num(_) | Count(_) | Int | OptNum(_) | OptCount(_) | Sched, Arg::List(items)) => {
             Some(items.len())
         }
         (Sched, Arg::Schedule(b)) => b.batch_size(),
@@ -419,7 +423,9 @@ fn batch_size(func: &str, params: &[Param], args: &[Arg]) -> Result<Option<usize
 fn element(arg: &Arg, kind: Kind, i: Option<usize>) -> Arg {
     let Some(i) = i else { return arg.clone() };
     match (kind, arg) {
-        (Num(_) | Count(_) | OptNum(_) | OptCount(_) | Sched, Arg::List(items)) => items[i].clone(),
+        (Num(_) | Count(_) | Int | OptNum(_) | OptCount(_) | Sched, Arg::List(items)) => {
+            items[i].clone()
+        }
         (Sched, Arg::Schedule(b)) if b.batch_size().is_some() => {
             Arg::Schedule(Batch::single(b.items()[i].clone()))
         }
@@ -523,6 +529,20 @@ fn count_arg(func: &str, param: &str, min: u64, arg: &Arg) -> Result<u64> {
     }
 }
 
+/// An integer of either sign below 2**53 in magnitude.
+fn int_arg(func: &str, param: &str, arg: &Arg) -> Result<i64> {
+    match *arg {
+        Arg::Num(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < MAX_COUNT => Ok(x as i64),
+        Arg::Num(x) => Err(Error::value(
+            func,
+            param,
+            "an integer below 2**53 in magnitude",
+            describe_num(x),
+        )),
+        ref other => Err(type_error(func, param, "an integer", other)),
+    }
+}
+
 fn list<'a>(func: &str, param: &str, what: &str, arg: &'a Arg) -> Result<&'a [Arg]> {
     match arg {
         Arg::List(items) => Ok(items),
@@ -551,6 +571,7 @@ fn check(func: &str, param: &Param, arg: &Arg) -> Result<Value> {
     Ok(match param.kind {
         Num(rule) => Value::from(number(func, name, rule, arg)?),
         Count(min) => Value::from(count_arg(func, name, min, arg)?),
+        Int => Value::from(int_arg(func, name, arg)?),
         OptNum(_) | OptCount(_) if matches!(arg, Arg::None) => Value::Null,
         OptNum(rule) => Value::from(number(func, name, rule, arg)?),
         OptCount(min) => Value::from(count_arg(func, name, min, arg)?),
@@ -642,6 +663,38 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
         ));
     }
     match schedule {
+        Constant { .. }
+        | ExpDecay { .. }
+        | StepDecay { .. }
+        | Add { .. }
+        | Mul { .. }
+        | Sub { .. }
+        | Shift { .. }
+        | PerEpoch { .. } => Ok(()),
+        Linear { start, end, .. } | Cosine { start, end, .. } | Polynomial { start, end, .. } => {
+            span(func, ("start", *start), ("end", *end))
+        }
+        Exponential { start, end, .. } => {
+            if (end / start).is_finite() {
+                return Ok(());
+            }
+            Err(Error::value(
+                func,
+                "end / start",
+                "a finite number (the values are start * (end / start) ** f)",
+                describe_num(end / start),
+            ))
+        }
+        Cyclic { low, high, .. } => span(func, ("low", *low), ("high", *high)),
+        Div { right, .. } => match **right {
+            Constant { value } if value == 0.0 => Err(Error::value(
+                func,
+                "right",
+                "a denominator other than the constant 0",
+                "0",
+            )),
+            _ => Ok(()),
+        },
         Multistep { milestones, .. } => increasing(func, "milestones", milestones, false),
         PiecewiseConstant { boundaries, values } => {
             if values.len() != boundaries.len() + 1 {
@@ -660,20 +713,43 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
                 return Err(Error::value(func, "points", "a non-empty list", "[]"));
             }
             let steps: Vec<u64> = points.iter().map(|p| p.0).collect();
-            increasing(func, "points", &steps, true)
+            increasing(func, "points", &steps, true)?;
+            points
+                .windows(2)
+                .try_for_each(|w| span(func, ("a value", w[0].1), ("the next", w[1].1)))
         }
         OneCycle {
+            max_lr,
             total_steps,
             pct_start,
+            div_factor,
+            final_div_factor,
             three_phase,
             ..
+        } => {
+            one_cycle_phases(func, *total_steps, *pct_start, *three_phase)?;
+            let last = max_lr / div_factor / final_div_factor;
+            if (max_lr / div_factor).is_finite() && last.is_finite() {
+                return Ok(());
+            }
+            Err(Error::value(
+                func,
+                "max_lr / div_factor / final_div_factor",
+                "finite at every phase",
+                describe_num(last),
+            ))
         }
-        | OneCycleMomentum {
+        OneCycleMomentum {
             total_steps,
+            base,
+            max,
             pct_start,
             three_phase,
             ..
-        } => one_cycle_phases(func, *total_steps, *pct_start, *three_phase),
+        } => {
+            one_cycle_phases(func, *total_steps, *pct_start, *three_phase)?;
+            span(func, ("base", *base), ("max", *max))
+        }
         Wsd {
             peak,
             total_steps,
@@ -703,7 +779,7 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
                     ),
                 ));
             }
-            Ok(())
+            span(func, ("peak", *peak), ("final", *r#final))
         }
         Warmup {
             then, start, shape, ..
@@ -721,7 +797,7 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
                     ),
                 ));
             }
-            Ok(())
+            span(func, ("start", *start), ("then(0)", target))
         }
         Join {
             schedules,
@@ -751,17 +827,42 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
             "given when warmup_steps is 0",
             "None",
         )),
-        Restarts { schedule, .. } => match schedule.total_steps() {
-            Some(n) if n >= 1 => Ok(()),
-            other => Err(Error::value(
-                func,
-                "schedule",
-                "a finite schedule of at least one step",
-                other.map_or("an endless schedule".to_owned(), |n| {
-                    format!("total_steps={n}")
-                }),
-            )),
-        },
+        InverseSqrt { .. } => Ok(()),
+        Restarts {
+            schedule,
+            decay,
+            limit,
+            ..
+        } => {
+            if let Some(n) = schedule.total_steps().filter(|&n| n == 0) {
+                return Err(Error::value(
+                    func,
+                    "schedule",
+                    "a finite schedule of at least one step",
+                    format!("total_steps={n}"),
+                ));
+            }
+            if schedule.total_steps().is_none() {
+                return Err(Error::value(
+                    func,
+                    "schedule",
+                    "a finite schedule of at least one step",
+                    "an endless schedule",
+                ));
+            }
+            // The last cycle's height is decay^(limit - 1); unlimited, decay > 1 overflows.
+            let grows =
+                *decay > 1.0 && limit.is_none_or(|l| !decay.powf((l - 1) as f64).is_finite());
+            if grows {
+                return Err(Error::value(
+                    func,
+                    "decay",
+                    "at most 1, or decay ** (limit - 1) finite with a limit (the cycles' heights grow as decay ** i)",
+                    describe_num(*decay),
+                ));
+            }
+            Ok(())
+        }
         Noise {
             pct,
             std,
@@ -797,8 +898,21 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
             )),
             _ => Ok(()),
         },
-        _ => Ok(()),
     }
+}
+
+/// The values between two end values `a` and `b` are computed from `b − a`, which must be
+/// finite for them to be.
+fn span(func: &str, (a_name, a): (&str, f64), (b_name, b): (&str, f64)) -> Result<()> {
+    if (b - a).is_finite() {
+        return Ok(());
+    }
+    Err(Error::value(
+        func,
+        &format!("{b_name} - {a_name}"),
+        "a finite number (the values in between are computed from it)",
+        format!("{a_name}={}, {b_name}={}", describe_num(a), describe_num(b)),
+    ))
 }
 
 fn first_positive(func: &str, param: &str, xs: &[u64]) -> Result<()> {
