@@ -21,6 +21,7 @@ __all__ = [
     "constant",
     "cosine",
     "cyclic",
+    "div",
     "evaluate",
     "exp_decay",
     "exponential",
@@ -40,6 +41,7 @@ __all__ = [
     "restarts",
     "shift",
     "step_decay",
+    "sub",
     "total_steps",
     "uniform",
     "warmup",
@@ -59,6 +61,11 @@ def _pow(base: float, exponent: float) -> float:
         return math.pow(base, exponent)
     except OverflowError:
         return math.inf
+
+
+def _times(a: float, b: float) -> float:
+    """``a * b``, but 0 where either factor is 0 (``0 * inf`` is 0, not NaN)."""
+    return 0.0 if a == 0.0 or b == 0.0 else a * b
 
 
 def _frac(t: float, steps: int) -> float:
@@ -93,7 +100,7 @@ def exponential(t: float, start: float, end: float, steps: int) -> float:
 
 def exp_decay(t: float, start: float, gamma: float, every: int = 1) -> float:
     """``start * gamma ** floor(t / every)``."""
-    return start * _pow(gamma, math.floor(t / every))
+    return _times(start, _pow(gamma, math.floor(t / every)))
 
 
 def polynomial(t: float, start: float, end: float, steps: int, power: float = 1.0) -> float:
@@ -103,12 +110,12 @@ def polynomial(t: float, start: float, end: float, steps: int, power: float = 1.
 
 def step_decay(t: float, start: float, step_size: int, gamma: float = 0.1) -> float:
     """``start * gamma ** floor(t / step_size)`` (torch StepLR)."""
-    return start * _pow(gamma, math.floor(t / step_size))
+    return _times(start, _pow(gamma, math.floor(t / step_size)))
 
 
 def multistep(t: float, start: float, milestones: Sequence[int], gamma: float = 0.1) -> float:
     """``start * gamma ** (number of milestones <= t)`` (torch MultiStepLR)."""
-    return start * _pow(gamma, bisect_right(milestones, t))
+    return _times(start, _pow(gamma, bisect_right(milestones, t)))
 
 
 def piecewise_constant(t: float, boundaries: Sequence[int], values: Sequence[float]) -> float:
@@ -312,10 +319,14 @@ def join(t: float, schedules: Sequence[Fn], boundaries: Sequence[int]) -> float:
 
 
 def _cycle_start(i: int, length: float, factor: float) -> float:
-    """Start of restart cycle ``i``: ``L * (mul**i - 1) / (mul - 1)``, ``i * L`` for mul 1."""
+    """Start of restart cycle ``i``: ``L * (mul**i - 1) / (mul - 1)``, ``i * L`` for mul 1
+    (the division first where the product overflows)."""
     if factor == 1.0:
         return i * length
-    return length * (_pow(factor, i) - 1.0) / (factor - 1.0)
+    grown = _pow(factor, i) - 1.0
+    if math.isfinite(length * grown):
+        return length * grown / (factor - 1.0)
+    return length * (grown / (factor - 1.0))
 
 
 def restarts(
@@ -346,7 +357,7 @@ def restarts(
     height = _pow(decay, i)
     if height == 1.0:
         return inner
-    return e + height * (inner - e)
+    return e + _times(height, inner - e)
 
 
 def noise(
@@ -372,8 +383,23 @@ def add(t: float, left: Fn, right: Fn) -> float:
 
 
 def mul(t: float, left: Fn, right: Fn) -> float:
-    """``left(t) * right(t)``."""
-    return left(t) * right(t)
+    """``left(t) * right(t)`` (0 where either is 0)."""
+    return _times(left(t), right(t))
+
+
+def sub(t: float, left: Fn, right: Fn) -> float:
+    """``left(t) - right(t)``."""
+    return left(t) - right(t)
+
+
+def div(t: float, left: Fn, right: Fn) -> float:
+    """``left(t) / right(t)`` (IEEE: ``±inf`` or NaN where the denominator is 0)."""
+    num, den = left(t), right(t)
+    if den == 0.0:
+        if num == 0.0 or math.isnan(num):
+            return math.nan
+        return math.inf if (num > 0) == (math.copysign(1.0, den) > 0) else -math.inf
+    return num / den
 
 
 def clip(t: float, schedule: Fn, lo: float | None = None, hi: float | None = None) -> float:
@@ -387,7 +413,7 @@ def clip(t: float, schedule: Fn, lo: float | None = None, hi: float | None = Non
 
 
 def shift(t: float, schedule: Fn, n: int) -> float:
-    """``s(max(t - n, 0))``."""
+    """``s(max(t - n, 0))``; a negative ``n`` advances the schedule."""
     return schedule(max(t - n, 0.0))
 
 
@@ -433,14 +459,14 @@ def total_steps(spec: Mapping[str, Any]) -> int | None:
         if inner is None or spec["end"] is None:
             return None
         return max(inner, int(spec["end"]))
-    if kind in ("add", "mul"):
+    if kind in ("add", "mul", "sub", "div"):
         left, right = total_steps(spec["left"]), total_steps(spec["right"])
         return None if left is None or right is None else max(left, right)
     if kind == "clip":
         return total_steps(spec["schedule"])
     if kind == "shift":
         inner = total_steps(spec["schedule"])
-        return None if inner is None else inner + int(spec["n"])
+        return None if inner is None else max(0, inner + int(spec["n"]))
     if kind == "per_epoch":
         inner = total_steps(spec["schedule"])
         return None if inner is None else inner * int(spec["steps_per_epoch"])
@@ -547,6 +573,10 @@ def evaluate(spec: Mapping[str, Any], t: float) -> float:
         return add(t, _child(spec["left"]), _child(spec["right"]))
     if kind == "mul":
         return mul(t, _child(spec["left"]), _child(spec["right"]))
+    if kind == "sub":
+        return sub(t, _child(spec["left"]), _child(spec["right"]))
+    if kind == "div":
+        return div(t, _child(spec["left"]), _child(spec["right"]))
     if kind == "clip":
         return clip(t, _child(spec["schedule"]), spec["lo"], spec["hi"])
     if kind == "shift":

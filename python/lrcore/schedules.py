@@ -5,6 +5,21 @@ Every function returns an immutable :class:`Schedule`. Steps count optimizer upd
 may be a 1-D array of length B, which builds a batch of B schedules (``s(t)`` is then a (B,)
 array and ``s.values(n)`` a (B, n) array). Bad arguments raise ValueError / TypeError naming
 the function, the parameter, the rule and the value.
+
+Schedules combine with ``+``, ``-``, ``*``, ``/`` (with numbers and with each other), unary
+``-`` and the methods ``clip``, ``shift`` (negative ``n`` advances) and ``per_epoch``; ``repr``
+writes that language and :func:`lrcore.parse` reads it.
+
+Non-finite values: every parameter is finite and so is every value computed from them, with
+two exceptions. A product with a zero factor is 0 even where the other factor overflowed
+(``0 * inf`` is 0: ``step_decay(0.0, 2, gamma=2.0)`` is 0 at every step); an endless geometric
+growth (``exp_decay``, ``step_decay``, ``multistep``, ``cyclic(mode="exp_range")`` with
+``gamma > 1``, as torch allows, and unlimited ``restarts`` with ``decay > 1``) reaches ``inf``
+at the step where ``gamma ** n`` leaves the float range, as in torch. Whatever else would overflow is rejected when the schedule is built
+(ValueError): a span between two end values that is not finite (``cosine(0.1, -1e308, 700)``
+is accepted, ``cosine(1e308, -1e308, 10)`` is not), an ``exponential`` ratio that is not, a
+zero constant denominator, a ``restarts`` limit at which ``decay ** (limit - 1)`` overflows. A
+schedule divided by another that reaches 0 follows IEEE division there.
 """
 
 from __future__ import annotations
@@ -237,8 +252,10 @@ def restarts(
     (``L = schedule.total_steps``, ``mul >= 1``) and its height above the end value ``e`` is
     scaled by ``decay ** i``: ``e + decay**i * (schedule(tau / mul**i) - e)``. After ``limit``
     cycles ``e`` holds. torch CosineAnnealingWarmRestarts is
-    ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``; timm's cycle_mul / cycle_decay /
-    cycle_limit are ``mul`` / ``decay`` / ``limit``.
+    ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``; timm's cycle_mul / cycle_limit are
+    ``mul`` / ``limit``, and its cycle_decay is ``decay`` where its ``lr_min`` is 0 (timm scales
+    the peak, not the height above ``lr_min``). Finding the cycle of a step takes a bounded number of
+    operations for every ``mul`` (up to the largest float) and step.
     """
     return build("restarts", schedule, mul, decay, limit)
 

@@ -5,16 +5,9 @@
 //! the expression parser and the JSON loader, so every path checks arguments the same way.
 //! Past its end a finite schedule holds its final value; only `cyclic` and `restarts` repeat.
 //!
-//! **Non-finite values.** Every parameter is finite, and so is every value computed from
-//! them, with two documented exceptions. (1) A product with a zero factor is 0 even where the
-//! other factor overflowed (`0 × inf = 0`): `step_decay(0.0, 2, gamma=2.0)` is 0 at every
-//! step. (2) An endless geometric growth (`exp_decay` / `step_decay` / `multistep` /
-//! `cyclic(mode='exp_range')` with `gamma > 1`, as torch allows) reaches ±inf at the step
-//! where `gamma ** n` leaves the float range, as in torch. Whatever else would overflow is
-//! rejected when the schedule is built: a span between two end values that is not finite
-//! (`cosine(0.1, -1e308, 700)`), a ratio of `exponential` that is not, a zero constant
-//! denominator, `restarts(decay > 1)` without a `limit`. A schedule divided by another that
-//! reaches 0 follows IEEE division there.
+//! Non-finite values follow one rule, stated in the docstring of `lrcore.schedules` (Python):
+//! `0 × inf = 0`, endless geometric growth overflows as in torch, everything else that would
+//! overflow is rejected by [`build`].
 
 mod batch;
 mod eval;

@@ -850,14 +850,15 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
                     "an endless schedule",
                 ));
             }
-            // The last cycle's height is decay^(limit - 1); unlimited, decay > 1 overflows.
-            let grows =
-                *decay > 1.0 && limit.is_none_or(|l| !decay.powf((l - 1) as f64).is_finite());
-            if grows {
+            // The last cycle's height is decay^(limit - 1); unlimited, decay > 1 is an endless
+            // geometric growth, which may overflow (the rule of the module documentation).
+            let overflows =
+                *decay > 1.0 && limit.is_some_and(|l| !decay.powf((l - 1) as f64).is_finite());
+            if overflows {
                 return Err(Error::value(
                     func,
                     "decay",
-                    "at most 1, or decay ** (limit - 1) finite with a limit (the cycles' heights grow as decay ** i)",
+                    "such that decay ** (limit - 1) is finite (the cycles' heights grow as decay ** i)",
                     describe_num(*decay),
                 ));
             }
