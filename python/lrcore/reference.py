@@ -35,6 +35,7 @@ __all__ = [
     "one_cycle",
     "one_cycle_momentum",
     "per_epoch",
+    "period",
     "piecewise_constant",
     "piecewise_linear",
     "polynomial",
@@ -86,11 +87,13 @@ def linear(t: float, start: float, end: float, steps: int) -> float:
     return start + (end - start) * _frac(t, steps)
 
 
-def cosine(t: float, start: float, end: float, steps: int, k: float = 1.0) -> float:
-    """``end + (start - end) * (1 + cos(pi * t**k / steps**k)) / 2``, ``end`` from ``steps``."""
+def cosine(t: float, start: float, end: float, steps: float, k: float = 1.0) -> float:
+    """``end + (start - end) * (1 + cos(pi * t**k / steps**k)) / 2``, ``end`` from ``steps``
+    (any positive real number); ``(t / steps) ** k`` where ``steps ** k`` overflows."""
     if t >= steps:
         return end
-    return end + (start - end) * (1.0 + math.cos(math.pi * _pow(t, k) / _pow(steps, k))) / 2.0
+    ratio = _pow(t, k) / _pow(steps, k) if math.isfinite(_pow(steps, k)) else _pow(t / steps, k)
+    return end + (start - end) * ((1.0 + math.cos(math.pi * ratio)) / 2.0)
 
 
 def exponential(t: float, start: float, end: float, steps: int) -> float:
@@ -145,8 +148,8 @@ def cyclic(
     t: float,
     low: float,
     high: float,
-    step_size_up: int,
-    step_size_down: int | None = None,
+    step_size_up: float,
+    step_size_down: float | None = None,
     mode: str = "triangular",
     gamma: float = 1.0,
 ) -> float:
@@ -165,7 +168,7 @@ def cyclic(
         scale = _pow(gamma, t)
     else:
         raise ValueError(f"cyclic(): unknown mode {mode!r}")
-    return low + (high - low) * factor * scale
+    return low + _times((high - low) * factor, scale)
 
 
 def _anneal(anneal: str, start: float, end: float, pct: float) -> float:
@@ -312,7 +315,7 @@ def warmup(t: float, steps: int, then: Fn, start: float = 0.0, shape: str = "lin
     raise ValueError(f"warmup(): unknown shape {shape!r}")
 
 
-def join(t: float, schedules: Sequence[Fn], boundaries: Sequence[int]) -> float:
+def join(t: float, schedules: Sequence[Fn], boundaries: Sequence[float]) -> float:
     """Schedule ``i`` (``i`` = number of boundaries <= t) at ``t - boundaries[i-1]``."""
     i = bisect_right(boundaries, t)
     return schedules[i](t - boundaries[i - 1] if i > 0 else t)
@@ -332,14 +335,14 @@ def _cycle_start(i: int, length: float, factor: float) -> float:
 def restarts(
     t: float,
     schedule: Fn,
-    length: int,
+    length: float,
     factor: float = 1.0,
     decay: float = 1.0,
     limit: int | None = None,
 ) -> float:
     """SGDR: cycle ``i`` lasts ``length * factor**i``: ``e + decay**i * (s(tau / factor**i) - e)``.
 
-    ``length`` is the inner schedule's total steps and ``factor`` is ``restarts``' ``mul``.
+    ``length`` is the inner schedule's :func:`period` and ``factor`` is ``restarts``' ``mul``.
     """
     e = schedule(float(length))
     if factor == 1.0:
@@ -425,54 +428,64 @@ def per_epoch(t: float, schedule: Fn, steps_per_epoch: int) -> float:
 # ------------------------------------------------------------------------------ the dict form
 
 
-def total_steps(spec: Mapping[str, Any]) -> int | None:
-    """The step from which ``spec`` holds its value for ever, ``None`` if endless."""
+def period(spec: Mapping[str, Any]) -> float | None:
+    """The length of ``spec`` in steps (a real number where a cycle or boundary is), ``None``
+    if endless: what ``restarts`` repeats."""
     kind = spec["kind"]
     if kind == "constant":
-        return 0
+        return 0.0
     if kind in ("linear", "cosine", "exponential", "polynomial"):
-        return int(spec["steps"])
+        return float(spec["steps"])
     if kind in ("exp_decay", "step_decay", "inverse_sqrt", "cyclic"):
         return None
     if kind == "multistep":
-        return int(spec["milestones"][-1]) if spec["milestones"] else 0
+        return float(spec["milestones"][-1]) if spec["milestones"] else 0.0
     if kind == "piecewise_constant":
-        return int(spec["boundaries"][-1]) if spec["boundaries"] else 0
+        return float(spec["boundaries"][-1]) if spec["boundaries"] else 0.0
     if kind == "piecewise_linear":
-        return int(spec["points"][-1][0])
+        return float(spec["points"][-1][0])
     if kind in ("one_cycle", "one_cycle_momentum", "wsd"):
-        return int(spec["total_steps"])
+        return float(spec["total_steps"])
     if kind == "warmup":
-        inner = total_steps(spec["then"])
-        return None if inner is None else inner + int(spec["steps"])
+        inner = period(spec["then"])
+        return None if inner is None else inner + spec["steps"]
     if kind == "join":
-        inner = total_steps(spec["schedules"][-1])
-        last = int(spec["boundaries"][-1]) if spec["boundaries"] else 0
+        inner = period(spec["schedules"][-1])
+        last = float(spec["boundaries"][-1]) if spec["boundaries"] else 0.0
         return None if inner is None else inner + last
     if kind == "restarts":
-        inner = total_steps(spec["schedule"])
+        inner = period(spec["schedule"])
         if spec["limit"] is None or inner is None:
             return None
-        return math.ceil(_cycle_start(int(spec["limit"]), inner, float(spec["mul"])))
+        return _cycle_start(int(spec["limit"]), inner, float(spec["mul"]))
     if kind == "noise":
-        inner = total_steps(spec["schedule"])
+        inner = period(spec["schedule"])
         if inner is None or spec["end"] is None:
             return None
-        return max(inner, int(spec["end"]))
+        return max(inner, float(spec["end"]))
     if kind in ("add", "mul", "sub", "div"):
-        left, right = total_steps(spec["left"]), total_steps(spec["right"])
+        left, right = period(spec["left"]), period(spec["right"])
         return None if left is None or right is None else max(left, right)
     if kind == "clip":
-        return total_steps(spec["schedule"])
+        return period(spec["schedule"])
     if kind == "shift":
-        inner = total_steps(spec["schedule"])
-        return None if inner is None else max(0, inner + int(spec["n"]))
+        inner = period(spec["schedule"])
+        return None if inner is None else max(0.0, inner + spec["n"])
     if kind == "per_epoch":
-        inner = total_steps(spec["schedule"])
-        return None if inner is None else inner * int(spec["steps_per_epoch"])
+        inner = period(spec["schedule"])
+        return None if inner is None else math.ceil(inner) * float(spec["steps_per_epoch"])
     if kind == "stack":
-        raise ValueError("total_steps(): a stack is a batch; take its schedules one by one")
-    raise ValueError(f"total_steps(): unknown kind {kind!r}")
+        raise ValueError("period(): a stack is a batch; take its schedules one by one")
+    raise ValueError(f"period(): unknown kind {kind!r}")
+
+
+def total_steps(spec: Mapping[str, Any]) -> int | None:
+    """The step from which ``spec`` holds its value for ever (the first whole step at or after
+    its :func:`period`), ``None`` if endless."""
+    length = period(spec)
+    if length is None:
+        return None
+    return math.ceil(length) if math.isfinite(length) else 2**64 - 1
 
 
 def _child(spec: Mapping[str, Any]) -> Fn:
@@ -553,8 +566,8 @@ def evaluate(spec: Mapping[str, Any], t: float) -> float:
     if kind == "join":
         return join(t, [_child(s) for s in spec["schedules"]], spec["boundaries"])
     if kind == "restarts":
-        length = total_steps(spec["schedule"])
-        if length is None or length < 1:
+        length = period(spec["schedule"])
+        if length is None or length <= 0:
             raise ValueError("restarts(): the schedule must be finite, of at least one step")
         return restarts(
             t, _child(spec["schedule"]), length, spec["mul"], spec["decay"], spec["limit"]

@@ -79,8 +79,13 @@ def linear(start: Num, end: Num, steps: Count) -> Schedule:
     return build("linear", start, end, steps)
 
 
-def cosine(start: Num, end: Num, steps: Count, k: Num = 1.0) -> Schedule:
+def cosine(start: Num, end: Num, steps: Num, k: Num = 1.0) -> Schedule:
     """Cosine decay: ``end + (start - end) * (1 + cos(pi * t**k / steps**k)) / 2``, then ``end``.
+
+    ``steps`` may be any positive real number (transformers' cycles of
+    ``(num_training_steps - num_warmup_steps) / num_cycles`` steps); the end value holds from
+    the first whole step at or after it (``total_steps = ceil(steps)``), and ``restarts``
+    repeats it every ``steps`` steps exactly.
 
     ``k`` is timm's k-decay (k=1 is plain cosine). Unlike torch's CosineAnnealingLR, which
     rises again past ``T_max``, the end value holds; use :func:`restarts` to repeat.
@@ -144,13 +149,14 @@ def inverse_sqrt(peak: Num, warmup_steps: Count, timescale: Count | None = None)
 def cyclic(
     low: Num,
     high: Num,
-    step_size_up: Count,
-    step_size_down: Count | None = None,
+    step_size_up: Num,
+    step_size_down: Num | None = None,
     mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
     gamma: Num = 1.0,
 ) -> Schedule:
     """torch CyclicLR: a triangle from ``low`` up to ``high`` in ``step_size_up`` steps and back
-    in ``step_size_down`` (default: ``step_size_up``), repeating for ever.
+    in ``step_size_down`` (default: ``step_size_up``), repeating for ever. Step sizes may be
+    any positive real numbers.
 
     With ``x`` the position in the cycle, ``low + (high - low) * scale_factor(x) * scale``;
     ``scale`` is 1 (triangular), ``1 / 2 ** (cycle - 1)`` (triangular2) or ``gamma ** t``
@@ -239,9 +245,11 @@ def warmup(
     return build("warmup", steps, then, start, shape)
 
 
-def join(schedules: Sequence[ScheduleLike], boundaries: Sequence[int]) -> Schedule:
+def join(schedules: Sequence[ScheduleLike], boundaries: Sequence[float]) -> Schedule:
     """Schedule ``i`` runs on ``[boundaries[i-1], boundaries[i])`` with its own clock from 0
-    (torch SequentialLR, optax join_schedules). Boundaries strictly increasing and positive."""
+    (torch SequentialLR, optax join_schedules): at step ``t`` it is evaluated at
+    ``t - boundaries[i-1]``. Boundaries strictly increasing and positive; they may be real
+    numbers (a cycle of a real number of steps ends between two steps)."""
     return build("join", list(schedules), boundaries)
 
 
@@ -249,7 +257,7 @@ def restarts(
     schedule: ScheduleLike, mul: Num = 1.0, decay: Num = 1.0, limit: int | None = None
 ) -> Schedule:
     """Repeats a finite schedule (SGDR). Cycle ``i`` is stretched to ``L * mul ** i`` steps
-    (``L = schedule.total_steps``, ``mul >= 1``) and its height above the end value ``e`` is
+    (``L`` the schedule's length, a real number where its cycle is, ``mul >= 1``) and its height above the end value ``e`` is
     scaled by ``decay ** i``: ``e + decay**i * (schedule(tau / mul**i) - e)``. After ``limit``
     cycles ``e`` holds. torch CosineAnnealingWarmRestarts is
     ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``; timm's cycle_mul / cycle_limit are

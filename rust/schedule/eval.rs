@@ -93,13 +93,12 @@ fn cyclic_value(
     t: f64,
     low: f64,
     high: f64,
-    up: u64,
-    down: Option<u64>,
+    up: f64,
+    down: Option<f64>,
     mode: CyclicMode,
     gamma: f64,
 ) -> f64 {
-    let up = up as f64;
-    let total_size = up + down.map_or(up, |d| d as f64);
+    let total_size = up + down.unwrap_or(up);
     let step_ratio = up / total_size;
     let cycle = (1.0 + t / total_size).floor();
     let x = 1.0 + t / total_size - cycle;
@@ -299,8 +298,26 @@ pub(crate) fn noise_factor(seed: u64, step: u64, pct: f64, std: f64) -> f64 {
     0.0
 }
 
-fn count_le(sorted: &[u64], t: f64) -> usize {
-    sorted.partition_point(|&b| b as f64 <= t)
+/// A step or boundary of a table: a whole number, or a real one for `join`'s boundaries.
+trait Step: Copy {
+    fn at(self) -> f64;
+}
+
+impl Step for u64 {
+    fn at(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Step for f64 {
+    fn at(self) -> f64 {
+        self
+    }
+}
+
+/// How many of the sorted steps are `<= t`.
+fn count_le<T: Step>(sorted: &[T], t: f64) -> usize {
+    sorted.partition_point(|&b| b.at() <= t)
 }
 
 impl Schedule {
@@ -435,11 +452,7 @@ impl Schedule {
                 boundaries,
             } => {
                 let i = count_le(boundaries, t);
-                let offset = if i == 0 {
-                    0.0
-                } else {
-                    boundaries[i - 1] as f64
-                };
+                let offset = if i == 0 { 0.0 } else { boundaries[i - 1] };
                 schedules[i].value(t - offset)
             }
             Restarts {
@@ -448,7 +461,7 @@ impl Schedule {
                 decay,
                 limit,
             } => {
-                let len0 = schedule.total_steps().unwrap_or(1).max(1) as f64;
+                let len0 = schedule.period().unwrap_or(1.0);
                 let (cycle, cycle_start) = restart_cycle(t, len0, *mul);
                 if limit.is_some_and(|l| cycle >= l as f64) {
                     return schedule.value(len0);
@@ -491,54 +504,54 @@ impl Schedule {
     }
 
     /// The step from which the value holds for ever, or `None` for an endless schedule
-    /// (`exp_decay`, `step_decay`, `inverse_sqrt`, `cyclic`, unlimited `restarts`, open noise).
+    /// (`exp_decay`, `step_decay`, `inverse_sqrt`, `cyclic`, unlimited `restarts`, open noise):
+    /// the first whole step at or after [`Schedule::period`].
     pub fn total_steps(&self) -> Option<u64> {
+        self.period().map(|p| p.ceil().min(u64::MAX as f64) as u64)
+    }
+
+    /// The length of the schedule in steps, a real number where a cycle or boundary is
+    /// (`cosine(1.0, 0.0, 170.5)` lasts 170.5 steps): what `restarts` repeats.
+    pub fn period(&self) -> Option<f64> {
         use Schedule::*;
         match self {
-            Constant { .. } => Some(0),
-            Linear { steps, .. }
-            | Cosine { steps, .. }
-            | Exponential { steps, .. }
-            | Polynomial { steps, .. } => Some(*steps),
+            Constant { .. } => Some(0.0),
+            Cosine { steps, .. } => Some(*steps),
+            Linear { steps, .. } | Exponential { steps, .. } | Polynomial { steps, .. } => {
+                Some(*steps as f64)
+            }
             ExpDecay { .. } | StepDecay { .. } | InverseSqrt { .. } | Cyclic { .. } => None,
-            Multistep { milestones, .. } => Some(milestones.last().copied().unwrap_or(0)),
-            PiecewiseConstant { boundaries, .. } => Some(boundaries.last().copied().unwrap_or(0)),
-            PiecewiseLinear { points } => Some(points.last().map_or(0, |p| p.0)),
+            Multistep { milestones, .. } => Some(milestones.last().map_or(0.0, |&m| m as f64)),
+            PiecewiseConstant { boundaries, .. } => {
+                Some(boundaries.last().map_or(0.0, |&b| b as f64))
+            }
+            PiecewiseLinear { points } => Some(points.last().map_or(0.0, |p| p.0 as f64)),
             OneCycle { total_steps, .. }
             | OneCycleMomentum { total_steps, .. }
-            | Wsd { total_steps, .. } => Some(*total_steps),
-            Warmup { steps, then, .. } => then.total_steps().map(|n| n.saturating_add(*steps)),
+            | Wsd { total_steps, .. } => Some(*total_steps as f64),
+            Warmup { steps, then, .. } => Some(then.period()? + *steps as f64),
             Join {
                 schedules,
                 boundaries,
-            } => {
-                let last = schedules.last()?.total_steps()?;
-                Some(last.saturating_add(boundaries.last().copied().unwrap_or(0)))
-            }
+            } => Some(schedules.last()?.period()? + boundaries.last().copied().unwrap_or(0.0)),
             Restarts {
                 schedule,
                 mul,
                 limit,
                 ..
-            } => {
-                let cycles = (*limit)? as f64;
-                let len0 = schedule.total_steps()? as f64;
-                let total = restart_start(cycles, len0, *mul);
-                Some(total.ceil().min(u64::MAX as f64) as u64)
-            }
-            Noise { schedule, end, .. } => Some(schedule.total_steps()?.max((*end)?)),
+            } => Some(restart_start((*limit)? as f64, schedule.period()?, *mul)),
+            Noise { schedule, end, .. } => Some(schedule.period()?.max((*end)? as f64)),
             Add { left, right }
             | Mul { left, right }
             | Sub { left, right }
-            | Div { left, right } => Some(left.total_steps()?.max(right.total_steps()?)),
-            Clip { schedule, .. } => schedule.total_steps(),
-            Shift { schedule, n } => schedule.total_steps().map(|s| s.saturating_add_signed(*n)),
+            | Div { left, right } => Some(left.period()?.max(right.period()?)),
+            Clip { schedule, .. } => schedule.period(),
+            Shift { schedule, n } => Some((schedule.period()? + *n as f64).max(0.0)),
+            // The inner clock moves in whole epochs: it reaches a length p at epoch ceil(p).
             PerEpoch {
                 schedule,
                 steps_per_epoch,
-            } => schedule
-                .total_steps()
-                .map(|s| s.saturating_mul(*steps_per_epoch)),
+            } => Some(schedule.period()?.ceil() * *steps_per_epoch as f64),
         }
     }
 
@@ -587,13 +600,18 @@ impl Schedule {
                 while done < out.len() {
                     let t = start + done as u64;
                     let i = count_le(boundaries, t as f64);
-                    let offset = if i == 0 { 0 } else { boundaries[i - 1] };
+                    let offset = if i == 0 { 0.0 } else { boundaries[i - 1] };
+                    // The whole steps below the next boundary b > t: ceil(b − t) of them.
                     let end = boundaries.get(i).map_or(out.len(), |&b| {
-                        done + usize::try_from(b - t)
-                            .unwrap_or(usize::MAX)
-                            .min(out.len() - done)
+                        done + ((b - t as f64).ceil() as usize).min(out.len() - done)
                     });
-                    schedules[i].fill(t - offset, &mut out[done..end]);
+                    let piece = &mut out[done..end];
+                    if offset.fract() == 0.0 {
+                        schedules[i].fill(t - offset as u64, piece);
+                    } else {
+                        let inner = &schedules[i];
+                        kernels::for_steps(t, piece, |x| inner.value(x - offset));
+                    }
                     done = end;
                 }
             }
@@ -632,7 +650,7 @@ impl Schedule {
                 decay,
                 ..
             } => {
-                let len0 = schedule.total_steps().unwrap_or(1).max(1) as f64;
+                let len0 = schedule.period().unwrap_or(1.0);
                 let mut done = 0usize;
                 while done < out.len() {
                     let t = start + done as u64;
@@ -645,8 +663,11 @@ impl Schedule {
                     };
                     let piece = &mut out[done..stop.max(done + 1)];
                     let cycle = RestartCycle::new(schedule, len0, i, cycle_start, *mul, *decay);
-                    // Above 2^53 a cycle's start may round past t: no shortcut there.
-                    let local = t.checked_sub(cycle_start as u64);
+                    // A cycle starting between steps, or above 2^53 where its start may round
+                    // past t, has no shortcut.
+                    let local = (cycle_start.fract() == 0.0)
+                        .then(|| t.checked_sub(cycle_start as u64))
+                        .flatten();
                     match local {
                         Some(local) if cycle.scale == 1.0 && cycle.height == 1.0 => {
                             schedule.fill(local, piece)

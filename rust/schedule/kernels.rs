@@ -101,8 +101,7 @@ pub(crate) fn linear(t: f64, start: f64, end: f64, steps: u64) -> f64 {
 /// `end + (start − end) · (1 + cos(π · t^k / steps^k)) / 2`, then `end`. Integer steps with
 /// k = 1 take [`cos_step`], so that they equal the values of [`fill_cosine`].
 #[inline(always)]
-pub(crate) fn cosine(t: f64, start: f64, end: f64, steps: u64, k: f64) -> f64 {
-    let steps = steps as f64;
+pub(crate) fn cosine(t: f64, start: f64, end: f64, steps: f64, k: f64) -> f64 {
     if t >= steps {
         return end;
     }
@@ -123,9 +122,9 @@ pub(crate) fn cosine(t: f64, start: f64, end: f64, steps: u64, k: f64) -> f64 {
 }
 
 /// [`cosine`] with k = 1 over the integer steps `start, start + 1, …`, all below `steps`.
-pub(crate) fn fill_cosine(start: u64, out: &mut [f64], from: f64, end: f64, steps: u64) {
-    let steps_f = steps as f64;
-    let offsets = BLOCK.min(steps) as usize;
+pub(crate) fn fill_cosine(start: u64, out: &mut [f64], from: f64, end: f64, steps: f64) {
+    let steps_f = steps;
+    let offsets = (BLOCK as f64).min(steps.ceil()) as usize;
     let mut cos_b = [0.0; BLOCK as usize];
     let mut sin_b = [0.0; BLOCK as usize];
     vectorized(
@@ -199,9 +198,12 @@ mod tests {
             (100_000, 99_000, 1000),
         ] {
             let mut out = vec![0.0; n];
-            fill_cosine(start, &mut out, 1.0, 0.1, steps);
+            fill_cosine(start, &mut out, 1.0, 0.1, steps as f64);
             for (i, v) in out.iter().enumerate() {
-                assert_eq!(*v, cosine((start + i as u64) as f64, 1.0, 0.1, steps, 1.0));
+                assert_eq!(
+                    *v,
+                    cosine((start + i as u64) as f64, 1.0, 0.1, steps as f64, 1.0)
+                );
             }
         }
     }

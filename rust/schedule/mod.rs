@@ -13,6 +13,7 @@ mod batch;
 mod eval;
 mod kernels;
 mod parse;
+mod period;
 mod repr;
 mod signature;
 
@@ -81,7 +82,8 @@ pub enum Schedule {
     Cosine {
         start: f64,
         end: f64,
-        steps: u64,
+        #[serde(serialize_with = "period::one")]
+        steps: f64,
         k: f64,
     },
     Exponential {
@@ -125,8 +127,10 @@ pub enum Schedule {
     Cyclic {
         low: f64,
         high: f64,
-        step_size_up: u64,
-        step_size_down: Option<u64>,
+        #[serde(serialize_with = "period::one")]
+        step_size_up: f64,
+        #[serde(serialize_with = "period::optional")]
+        step_size_down: Option<f64>,
         mode: CyclicMode,
         gamma: f64,
     },
@@ -164,7 +168,8 @@ pub enum Schedule {
     },
     Join {
         schedules: Vec<Schedule>,
-        boundaries: Vec<u64>,
+        #[serde(serialize_with = "period::many")]
+        boundaries: Vec<f64>,
     },
     Restarts {
         schedule: Box<Schedule>,

@@ -46,6 +46,11 @@ pub(crate) enum Kind {
     Count(u64),
     /// An integer of either sign; a list makes a batch.
     Int,
+    /// A length in steps: a positive real number below 2**53; a list makes a batch.
+    Period,
+    OptPeriod,
+    /// A list of lengths in steps (non-negative real numbers below 2**53).
+    Periods,
     OptNum(Rule),
     OptCount(u64),
     Bool,
@@ -104,7 +109,7 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
         &[
             p("start", Num(Any), R),
             p("end", Num(Any), R),
-            p("steps", Count(1), R),
+            p("steps", Period, R),
             p("k", Num(Positive), DefaultValue::Num(1.0)),
         ],
     ),
@@ -167,8 +172,8 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
         &[
             p("low", Num(Any), R),
             p("high", Num(Any), R),
-            p("step_size_up", Count(1), R),
-            p("step_size_down", OptCount(1), DefaultValue::None),
+            p("step_size_up", Period, R),
+            p("step_size_down", OptPeriod, DefaultValue::None),
             p(
                 "mode",
                 Choice(&["triangular", "triangular2", "exp_range"]),
@@ -231,7 +236,7 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
     ),
     (
         "join",
-        &[p("schedules", Scheds, R), p("boundaries", Counts, R)],
+        &[p("schedules", Scheds, R), p("boundaries", Periods, R)],
     ),
     (
         "restarts",
@@ -381,9 +386,10 @@ fn bind(
 /// The length of the batch axis of one argument, if it has one.
 fn arg_batch(kind: Kind, arg: &Arg) -> Option<usize> {
     match (kind, arg) {
-        (Num(_) | Count(_) | Int | OptNum(_) | OptCount(_) | Sched, Arg::List(items)) => {
-            Some(items.len())
-        }
+        (
+            Num(_) | Count(_) | Int | Period | OptPeriod | OptNum(_) | OptCount(_) | Sched,
+            Arg::List(items),
+        ) => Some(items.len()),
         (Sched, Arg::Schedule(b)) => b.batch_size(),
         (Scheds, Arg::List(items)) => items.iter().find_map(|a| arg_batch(Sched, a)),
         _ => None,
@@ -423,9 +429,10 @@ fn batch_size(func: &str, params: &[Param], args: &[Arg]) -> Result<Option<usize
 fn element(arg: &Arg, kind: Kind, i: Option<usize>) -> Arg {
     let Some(i) = i else { return arg.clone() };
     match (kind, arg) {
-        (Num(_) | Count(_) | Int | OptNum(_) | OptCount(_) | Sched, Arg::List(items)) => {
-            items[i].clone()
-        }
+        (
+            Num(_) | Count(_) | Int | Period | OptPeriod | OptNum(_) | OptCount(_) | Sched,
+            Arg::List(items),
+        ) => items[i].clone(),
         (Sched, Arg::Schedule(b)) if b.batch_size().is_some() => {
             Arg::Schedule(Batch::single(b.items()[i].clone()))
         }
@@ -529,6 +536,27 @@ fn count_arg(func: &str, param: &str, min: u64, arg: &Arg) -> Result<u64> {
     }
 }
 
+/// A length in steps: a real number, positive (or, for a boundary, non-negative) and below
+/// 2**53, where the step count it spans is exact.
+fn period(func: &str, param: &str, zero: bool, arg: &Arg) -> Result<f64> {
+    match *arg {
+        Arg::Num(x) if x.is_finite() && (x > 0.0 || (zero && x == 0.0)) && x < MAX_COUNT => {
+            Ok(x + 0.0)
+        }
+        Arg::Num(x) => {
+            let rule = if x.is_finite() && x >= MAX_COUNT {
+                "a number below 2**53"
+            } else if zero {
+                "a non-negative number"
+            } else {
+                "a positive number"
+            };
+            Err(Error::value(func, param, rule, describe_num(x)))
+        }
+        ref other => Err(type_error(func, param, "a number", other)),
+    }
+}
+
 /// An integer of either sign below 2**53 in magnitude.
 fn int_arg(func: &str, param: &str, arg: &Arg) -> Result<i64> {
     match *arg {
@@ -572,6 +600,14 @@ fn check(func: &str, param: &Param, arg: &Arg) -> Result<Value> {
         Num(rule) => Value::from(number(func, name, rule, arg)?),
         Count(min) => Value::from(count_arg(func, name, min, arg)?),
         Int => Value::from(int_arg(func, name, arg)?),
+        OptPeriod if matches!(arg, Arg::None) => Value::Null,
+        Period | OptPeriod => Value::from(period(func, name, false, arg)?),
+        Periods => Value::Array(
+            list(func, name, "a list of numbers of steps", arg)?
+                .iter()
+                .map(|a| period(func, name, true, a).map(Value::from))
+                .collect::<Result<_>>()?,
+        ),
         OptNum(_) | OptCount(_) if matches!(arg, Arg::None) => Value::Null,
         OptNum(rule) => Value::from(number(func, name, rule, arg)?),
         OptCount(min) => Value::from(count_arg(func, name, min, arg)?),
@@ -635,7 +671,12 @@ fn to_json(schedule: Schedule) -> Value {
     serde_json::to_value(schedule).unwrap_or(Value::Null)
 }
 
-fn increasing(func: &str, param: &str, xs: &[u64], strict: bool) -> Result<()> {
+fn increasing<T: PartialOrd + Copy + std::fmt::Debug>(
+    func: &str,
+    param: &str,
+    xs: &[T],
+    strict: bool,
+) -> Result<()> {
     let bad = xs
         .windows(2)
         .any(|w| if strict { w[0] >= w[1] } else { w[0] > w[1] });
@@ -916,9 +957,9 @@ fn span(func: &str, (a_name, a): (&str, f64), (b_name, b): (&str, f64)) -> Resul
     ))
 }
 
-fn first_positive(func: &str, param: &str, xs: &[u64]) -> Result<()> {
+fn first_positive<T: Default + PartialEq>(func: &str, param: &str, xs: &[T]) -> Result<()> {
     match xs.first() {
-        Some(0) => Err(Error::value(
+        Some(x) if *x == T::default() => Err(Error::value(
             func,
             param,
             "positive (a boundary at 0 skips a schedule)",

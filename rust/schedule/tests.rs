@@ -295,10 +295,12 @@ fn batches_broadcast_and_evaluate_row_by_row() {
 #[test]
 fn every_validation_rule_names_function_parameter_rule_and_value() {
     let cases = [
-        ("cosine(1.0, 0.0, 0)", "cosine(): steps must be a positive integer, got 0"),
-        ("cosine(1.0, 0.0, -3)", "cosine(): steps must be a positive integer, got -3"),
-        ("cosine(1.0, 0.0, 2.5)", "cosine(): steps must be a positive integer, got 2.5"),
-        ("cosine(1.0, 0.0, 1e300)", "cosine(): steps must be an integer below 2**53, got 1e+300"),
+        ("cosine(1.0, 0.0, 0)", "cosine(): steps must be a positive number, got 0"),
+        ("cosine(1.0, 0.0, -3)", "cosine(): steps must be a positive number, got -3"),
+        ("linear(1.0, 0.0, 2.5)", "linear(): steps must be a positive integer, got 2.5"),
+        ("cosine(1.0, 0.0, 1e300)", "cosine(): steps must be a number below 2**53, got 1e+300"),
+        ("linear(1.0, 0.0, 1e300)", "linear(): steps must be an integer below 2**53, got 1e+300"),
+        ("join([1.0, 2.0], [-0.5])", "join(): boundaries must be a non-negative number, got -0.5"),
         ("noise(1.0, seed=9007199254740992)", "noise(): seed must be an integer below 2**53, got 9007199254740992"),
         ("cosine(1e999, 0.0, 10)", "cosine(): start must be a finite number, got inf"),
         ("cosine(1.0, 0.0, 10, k=0.0)", "cosine(): k must be a positive number, got 0"),
@@ -429,7 +431,7 @@ fn repr_reads_back_and_json_round_trips() {
         Err(crate::Error::value(
             "cosine",
             "steps",
-            "a positive integer",
+            "a positive number",
             "0"
         ))
     );
@@ -626,4 +628,57 @@ fn zero_times_overflow_is_zero_and_overflowing_spans_are_rejected() {
     assert!(s("cosine(1.0, 0.0, 1000, k=200.0)")
         .value(500.0)
         .is_finite());
+}
+
+/// Issue 13 item 1: cycles of any positive real number of steps; whole numbers stay exact.
+#[test]
+fn real_valued_periods() {
+    use std::f64::consts::PI;
+    let c = s("cosine(1.0, 0.0, 170.5)");
+    assert_eq!(c.total_steps(), Some(171));
+    assert_eq!(c.period(), Some(170.5));
+    assert!(close(c.value(85.25), 0.5));
+    assert_eq!(c.value(170.0), 0.5 * (1.0 + (PI * 170.0 / 170.5).cos()));
+    assert_eq!(c.value(171.0), 0.0);
+    // restarts repeats it every 170.5 steps exactly: step 341 is 0.0 into cycle 2.
+    let r = s("restarts(cosine(1.0, 0.0, 170.5))");
+    assert_eq!(r.value(341.0), 1.0);
+    assert!(close(r.value(171.0), c.value(0.5)));
+    let grown = s("restarts(cosine(1.0, 0.0, 10.5), mul=1.5, limit=3)");
+    assert_eq!(grown.period(), Some(10.5 * (1.0 + 1.5 + 2.25)));
+    assert_eq!(grown.total_steps(), Some(50));
+    let cyc = s("cyclic(0.0, 1.0, 2.5)");
+    assert_eq!(
+        at("cyclic(0.0, 1.0, 2.5)", &[0.0, 2.5, 5.0]),
+        [0.0, 1.0, 0.0]
+    );
+    let j = s("join([linear(1.0, 0.0, 4), constant(0.5)], [2.5])");
+    assert_eq!(
+        at(
+            "join([linear(1.0, 0.0, 4), constant(0.5)], [2.5])",
+            &[2.0, 3.0]
+        ),
+        [0.5, 0.5]
+    );
+    for (schedule, text) in [
+        (&c, "cosine(1.0, 0.0, 170.5)"),
+        (&cyc, "cyclic(0.0, 1.0, 2.5)"),
+        (&j, "join([linear(1.0, 0.0, 4), 0.5], [2.5])"),
+        (&r, "restarts(cosine(1.0, 0.0, 170.5))"),
+    ] {
+        let mut out = vec![0.0; 700];
+        schedule.fill(3, &mut out);
+        for (i, v) in out.iter().enumerate() {
+            assert_eq!(*v, schedule.value(3.0 + i as f64), "{text} at {i}");
+        }
+        assert_eq!(s(text).to_string(), schedule.to_string());
+    }
+    // Whole numbers keep their integer text forms.
+    assert_eq!(
+        s("cosine(1.0, 0.0, 10.0)").to_string(),
+        "cosine(1.0, 0.0, 10)"
+    );
+    assert!(s("cosine(1.0, 0.0, 10)")
+        .to_json()
+        .contains("\"steps\":10,"));
 }
