@@ -43,6 +43,7 @@ __all__ = [
     "shift",
     "step_decay",
     "sub",
+    "tanh",
     "total_steps",
     "uniform",
     "warmup",
@@ -99,6 +100,17 @@ def cosine(t: float, start: float, end: float, steps: float, k: float = 1.0) -> 
 def exponential(t: float, start: float, end: float, steps: int) -> float:
     """``start * (end / start) ** (min(t, steps) / steps)``."""
     return start * _pow(end / start, _frac(t, steps))
+
+
+def tanh(
+    t: float, start: float, end: float, steps: float, lb: float = -7.0, ub: float = 3.0
+) -> float:
+    """timm's TanhLRScheduler: ``end + (start - end) / 2 * (1 - tanh(lb (1 - r) + ub r))``,
+    ``r = t / steps``; ``end`` from ``steps``."""
+    if t >= steps:
+        return end
+    r = t / steps
+    return end + 0.5 * (start - end) * (1.0 - math.tanh(lb * (1.0 - r) + ub * r))
 
 
 def exp_decay(t: float, start: float, gamma: float, every: int = 1) -> float:
@@ -301,10 +313,18 @@ def noise_factor(seed: int, step: int, pct: float, std: float) -> float:
 # ---------------------------------------------------------------------------------- combinators
 
 
-def warmup(t: float, steps: int, then: Fn, start: float = 0.0, shape: str = "linear") -> float:
-    """From ``start`` to ``v = then(0)`` over ``steps`` steps, then ``then(t - steps)``."""
+def warmup(
+    t: float,
+    steps: int,
+    then: Fn,
+    start: float = 0.0,
+    shape: str = "linear",
+    prefix: bool = True,
+) -> float:
+    """From ``start`` to ``v = then(0)`` over ``steps`` steps, then ``then(t - steps)``, or
+    ``then(t)`` with ``prefix=False`` (timm's overlapping warm-up)."""
     if t >= steps:
-        return then(t - steps)
+        return then(t - steps if prefix else t)
     v = then(0.0)
     if shape == "linear":
         return start + (v - start) * t / steps
@@ -339,8 +359,12 @@ def restarts(
     factor: float = 1.0,
     decay: float = 1.0,
     limit: int | None = None,
+    decay_mode: str = "height",
+    peak: float | None = None,
 ) -> float:
-    """SGDR: cycle ``i`` lasts ``length * factor**i``: ``e + decay**i * (s(tau / factor**i) - e)``.
+    """SGDR: cycle ``i`` lasts ``length * factor**i``: ``e + decay**i * (s(tau / factor**i) - e)``;
+    with ``decay_mode="peak"`` (timm) ``e + (decay**i * p - e) * (s(tau / factor**i) - e) / (p - e)``,
+    ``p = s(0)`` unless ``peak`` is given (a tanh's ``start``).
 
     ``length`` is the inner schedule's :func:`period` and ``factor`` is ``restarts``' ``mul``.
     """
@@ -360,6 +384,12 @@ def restarts(
     height = _pow(decay, i)
     if height == 1.0:
         return inner
+    if decay_mode == "peak":
+        p = schedule(0.0) if peak is None else peak
+        if p == e:
+            return inner
+        lr_max = _times(height, p)
+        return e + (lr_max - e) * (inner - e) / (p - e)
     return e + _times(height, inner - e)
 
 
@@ -434,7 +464,7 @@ def period(spec: Mapping[str, Any]) -> float | None:
     kind = spec["kind"]
     if kind == "constant":
         return 0.0
-    if kind in ("linear", "cosine", "exponential", "polynomial"):
+    if kind in ("linear", "cosine", "exponential", "polynomial", "tanh"):
         return float(spec["steps"])
     if kind in ("exp_decay", "step_decay", "inverse_sqrt", "cyclic"):
         return None
@@ -448,7 +478,9 @@ def period(spec: Mapping[str, Any]) -> float | None:
         return float(spec["total_steps"])
     if kind == "warmup":
         inner = period(spec["then"])
-        return None if inner is None else inner + spec["steps"]
+        if inner is None:
+            return None
+        return inner + spec["steps"] if spec["prefix"] else max(inner, float(spec["steps"]))
     if kind == "join":
         inner = period(spec["schedules"][-1])
         last = float(spec["boundaries"][-1]) if spec["boundaries"] else 0.0
@@ -505,6 +537,8 @@ def evaluate(spec: Mapping[str, Any], t: float) -> float:
         return cosine(t, spec["start"], spec["end"], spec["steps"], spec["k"])
     if kind == "exponential":
         return exponential(t, spec["start"], spec["end"], spec["steps"])
+    if kind == "tanh":
+        return tanh(t, spec["start"], spec["end"], spec["steps"], spec["lb"], spec["ub"])
     if kind == "exp_decay":
         return exp_decay(t, spec["start"], spec["gamma"], spec["every"])
     if kind == "polynomial":
@@ -562,7 +596,9 @@ def evaluate(spec: Mapping[str, Any], t: float) -> float:
             spec["power"],
         )
     if kind == "warmup":
-        return warmup(t, spec["steps"], _child(spec["then"]), spec["start"], spec["shape"])
+        return warmup(
+            t, spec["steps"], _child(spec["then"]), spec["start"], spec["shape"], spec["prefix"]
+        )
     if kind == "join":
         return join(t, [_child(s) for s in spec["schedules"]], spec["boundaries"])
     if kind == "restarts":
@@ -570,7 +606,14 @@ def evaluate(spec: Mapping[str, Any], t: float) -> float:
         if length is None or length <= 0:
             raise ValueError("restarts(): the schedule must be finite, of at least one step")
         return restarts(
-            t, _child(spec["schedule"]), length, spec["mul"], spec["decay"], spec["limit"]
+            t,
+            _child(spec["schedule"]),
+            length,
+            spec["mul"],
+            spec["decay"],
+            spec["limit"],
+            spec["decay_mode"],
+            spec["schedule"]["start"] if spec["schedule"]["kind"] == "tanh" else None,
         )
     if kind == "noise":
         return noise(

@@ -54,6 +54,7 @@ __all__ = [
     "restarts",
     "stack",
     "step_decay",
+    "tanh",
     "warmup",
     "wsd",
 ]
@@ -97,6 +98,16 @@ def exponential(start: Num, end: Num, steps: Count) -> Schedule:
     """Geometric from ``start`` to ``end`` (both > 0):
     ``start * (end / start) ** (min(t, steps) / steps)``."""
     return build("exponential", start, end, steps)
+
+
+def tanh(start: Num, end: Num, steps: Num, lb: Num = -7.0, ub: Num = 3.0) -> Schedule:
+    """timm's TanhLRScheduler (one cycle; :func:`restarts` repeats it): with ``r = t / steps``,
+    ``end + (start - end) / 2 * (1 - tanh(lb * (1 - r) + ub * r))``, then ``end`` from ``steps``
+    on (``lb < ub``; the curve starts just below ``start`` and ends just above ``end``, as in
+    timm, where ``start`` is the base rate and ``end`` is ``lr_min``). ``steps`` may be any
+    positive real number.
+    """
+    return build("tanh", start, end, steps, lb, ub)
 
 
 def exp_decay(start: Num, gamma: Num, every: Count = 1) -> Schedule:
@@ -233,16 +244,21 @@ def warmup(
     then: ScheduleLike,
     start: Num = 0.0,
     shape: Literal["linear", "cosine", "exponential"] = "linear",
+    prefix: bool = True,
 ) -> Schedule:
     """A warm-up of ``steps`` steps from ``start`` to ``v = then(0)``, then ``then`` with its
-    clock starting at 0: ``then(t - steps)``.
+    clock starting at 0: ``then(t - steps)``. With ``prefix=False`` the warm-up overlaps
+    ``then`` instead (timm's ``warmup_prefix=False``, its default for cosine, poly and tanh):
+    ``then(t)`` from ``steps`` on, so ``then``'s first ``steps`` steps are replaced by the
+    warm-up and the value jumps from ``v`` to ``then(steps)`` (timm's TanhLRScheduler aims its
+    warm-up at ``then(steps)`` instead).
 
     linear: ``start + (v - start) * t / steps``; cosine:
     ``start + (v - start) * (1 - cos(pi * t / steps)) / 2``; exponential:
     ``start * (v / start) ** (t / steps)`` (needs ``start > 0``). Unlike torch's LinearLR, a
     warm-up may start at exactly 0.
     """
-    return build("warmup", steps, then, start, shape)
+    return build("warmup", steps, then, start, shape, prefix)
 
 
 def join(schedules: Sequence[ScheduleLike], boundaries: Sequence[float]) -> Schedule:
@@ -254,18 +270,30 @@ def join(schedules: Sequence[ScheduleLike], boundaries: Sequence[float]) -> Sche
 
 
 def restarts(
-    schedule: ScheduleLike, mul: Num = 1.0, decay: Num = 1.0, limit: int | None = None
+    schedule: ScheduleLike,
+    mul: Num = 1.0,
+    decay: Num = 1.0,
+    limit: int | None = None,
+    decay_mode: Literal["height", "peak"] = "height",
 ) -> Schedule:
     """Repeats a finite schedule (SGDR). Cycle ``i`` is stretched to ``L * mul ** i`` steps
     (``L`` the schedule's length, a real number where its cycle is, ``mul >= 1``) and its height above the end value ``e`` is
     scaled by ``decay ** i``: ``e + decay**i * (schedule(tau / mul**i) - e)``. After ``limit``
-    cycles ``e`` holds. torch CosineAnnealingWarmRestarts is
-    ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``; timm's cycle_mul / cycle_limit are
-    ``mul`` / ``limit``, and its cycle_decay is ``decay`` where its ``lr_min`` is 0 (timm scales
-    the peak, not the height above ``lr_min``). Finding the cycle of a step takes a bounded number of
+    cycles ``e`` holds.
+
+    ``decay_mode="peak"`` scales the peak ``p = schedule(0)`` instead (``p = start`` for a
+    :func:`tanh`, whose curve begins just below it), the end value fixed:
+    ``e + (decay**i * p - e) / (p - e) * (schedule(tau / mul**i) - e)`` — timm's
+    ``cycle_decay`` (``lr_max = base * cycle_decay**i``, ``lr_min`` unchanged). The two agree
+    where ``e`` is 0.
+
+    torch CosineAnnealingWarmRestarts is ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``;
+    timm's CosineLRScheduler is ``restarts(cosine(base, lr_min, t_initial, k), mul=cycle_mul,
+    decay=cycle_decay, limit=cycle_limit, decay_mode="peak")`` (cycles of a real number of
+    steps where ``cycle_mul`` makes them). Finding the cycle of a step takes a bounded number of
     operations for every ``mul`` (up to the largest float) and step.
     """
-    return build("restarts", schedule, mul, decay, limit)
+    return build("restarts", schedule, mul, decay, limit, decay_mode)
 
 
 def noise(

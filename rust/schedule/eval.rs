@@ -6,7 +6,7 @@
 use std::f64::consts::PI;
 
 use super::kernels;
-use super::{Anneal, CyclicMode, Schedule, WarmupShape, WsdDecay};
+use super::{Anneal, CyclicMode, DecayMode, Schedule, WarmupShape, WsdDecay};
 use crate::search::rng;
 
 /// `a × b`, except that a zero factor gives 0 even where the other one overflowed to ±inf
@@ -86,6 +86,16 @@ fn one_cycle_value(
         phase_start = phase_end;
     }
     p2
+}
+
+/// timm's TanhLRScheduler, one cycle: with `r = t / steps`,
+/// `end + (start − end) / 2 · (1 − tanh(lb·(1 − r) + ub·r))`, then `end` from `steps` on.
+fn tanh_value(t: f64, (start, end): (f64, f64), steps: f64, (lb, ub): (f64, f64)) -> f64 {
+    if t >= steps {
+        return end;
+    }
+    let r = t / steps;
+    end + 0.5 * (start - end) * (1.0 - (lb * (1.0 - r) + ub * r).tanh())
 }
 
 /// torch CyclicLR, operation for operation.
@@ -248,18 +258,37 @@ struct RestartCycle {
 }
 
 impl RestartCycle {
-    fn new(schedule: &Schedule, len0: f64, cycle: f64, start: f64, mul: f64, decay: f64) -> Self {
-        let height = power(decay, cycle);
+    fn new(
+        schedule: &Schedule,
+        len0: f64,
+        cycle: f64,
+        start: f64,
+        mul: f64,
+        (decay, mode): (f64, DecayMode),
+    ) -> Self {
+        let factor = power(decay, cycle);
+        // Only a decaying cycle needs the end value; the per-step path skips the evaluation.
+        let end = if factor == 1.0 {
+            0.0
+        } else {
+            schedule.value(len0)
+        };
+        let height = match mode {
+            DecayMode::Height => factor,
+            DecayMode::Peak => {
+                let peak = schedule.peak();
+                if factor == 1.0 || peak == end {
+                    1.0
+                } else {
+                    (times(factor, peak) - end) / (peak - end)
+                }
+            }
+        };
         RestartCycle {
             start,
             scale: power(mul, cycle),
             height,
-            // Only a decaying cycle needs it; the per-step path skips the evaluation.
-            end: if height == 1.0 {
-                0.0
-            } else {
-                schedule.value(len0)
-            },
+            end,
         }
     }
 
@@ -334,6 +363,13 @@ impl Schedule {
                 k,
             } => kernels::cosine(t, *start, *end, *steps, *k),
             Exponential { start, end, steps } => start * (end / start).powf(progress(t, *steps)),
+            Tanh {
+                start,
+                end,
+                steps,
+                lb,
+                ub,
+            } => tanh_value(t, (*start, *end), *steps, (*lb, *ub)),
             ExpDecay {
                 start,
                 gamma,
@@ -441,9 +477,10 @@ impl Schedule {
                 then,
                 start,
                 shape,
+                prefix,
             } => {
                 if t >= *steps as f64 {
-                    return then.value(t - *steps as f64);
+                    return then.value(if *prefix { t - *steps as f64 } else { t });
                 }
                 warmup_value(t, *start, then.value(0.0), *steps, *shape)
             }
@@ -460,14 +497,22 @@ impl Schedule {
                 mul,
                 decay,
                 limit,
+                decay_mode,
             } => {
                 let len0 = schedule.period().unwrap_or(1.0);
                 let (cycle, cycle_start) = restart_cycle(t, len0, *mul);
                 if limit.is_some_and(|l| cycle >= l as f64) {
                     return schedule.value(len0);
                 }
-                RestartCycle::new(schedule, len0, cycle, cycle_start, *mul, *decay)
-                    .value(schedule, t)
+                RestartCycle::new(
+                    schedule,
+                    len0,
+                    cycle,
+                    cycle_start,
+                    *mul,
+                    (*decay, *decay_mode),
+                )
+                .value(schedule, t)
             }
             Noise {
                 schedule,
@@ -503,6 +548,15 @@ impl Schedule {
         }
     }
 
+    /// The value a cycle of `restarts(decay_mode="peak")` scales: `start` for `tanh` (whose
+    /// curve begins just below it, as timm's does below its base rate), the value at 0 otherwise.
+    fn peak(&self) -> f64 {
+        match self {
+            Schedule::Tanh { start, .. } => *start,
+            _ => self.value(0.0),
+        }
+    }
+
     /// The step from which the value holds for ever, or `None` for an endless schedule
     /// (`exp_decay`, `step_decay`, `inverse_sqrt`, `cyclic`, unlimited `restarts`, open noise):
     /// the first whole step at or after [`Schedule::period`].
@@ -516,7 +570,7 @@ impl Schedule {
         use Schedule::*;
         match self {
             Constant { .. } => Some(0.0),
-            Cosine { steps, .. } => Some(*steps),
+            Cosine { steps, .. } | Tanh { steps, .. } => Some(*steps),
             Linear { steps, .. } | Exponential { steps, .. } | Polynomial { steps, .. } => {
                 Some(*steps as f64)
             }
@@ -529,7 +583,19 @@ impl Schedule {
             OneCycle { total_steps, .. }
             | OneCycleMomentum { total_steps, .. }
             | Wsd { total_steps, .. } => Some(*total_steps as f64),
-            Warmup { steps, then, .. } => Some(then.period()? + *steps as f64),
+            Warmup {
+                steps,
+                then,
+                prefix,
+                ..
+            } => {
+                let then = then.period()?;
+                Some(if *prefix {
+                    then + *steps as f64
+                } else {
+                    then.max(*steps as f64)
+                })
+            }
             Join {
                 schedules,
                 boundaries,
@@ -582,6 +648,7 @@ impl Schedule {
                 then,
                 start: from,
                 shape,
+                prefix,
             } if start < *steps => {
                 let split = usize::try_from(steps - start)
                     .unwrap_or(usize::MAX)
@@ -589,9 +656,14 @@ impl Schedule {
                 let (head, tail) = out.split_at_mut(split);
                 let (from, target, steps, shape) = (*from, then.value(0.0), *steps, *shape);
                 kernels::for_steps(start, head, |t| warmup_value(t, from, target, steps, shape));
-                then.fill(0, tail);
+                then.fill(if *prefix { 0 } else { steps }, tail);
             }
-            Warmup { steps, then, .. } => then.fill(start - steps, out),
+            Warmup {
+                steps,
+                then,
+                prefix,
+                ..
+            } => then.fill(if *prefix { start - steps } else { start }, out),
             Join {
                 schedules,
                 boundaries,
@@ -648,6 +720,7 @@ impl Schedule {
                 schedule,
                 mul,
                 decay,
+                decay_mode,
                 ..
             } => {
                 let len0 = schedule.period().unwrap_or(1.0);
@@ -662,7 +735,14 @@ impl Schedule {
                         (next as u64 - start) as usize
                     };
                     let piece = &mut out[done..stop.max(done + 1)];
-                    let cycle = RestartCycle::new(schedule, len0, i, cycle_start, *mul, *decay);
+                    let cycle = RestartCycle::new(
+                        schedule,
+                        len0,
+                        i,
+                        cycle_start,
+                        *mul,
+                        (*decay, *decay_mode),
+                    );
                     // A cycle starting between steps, or above 2^53 where its start may round
                     // past t, has no shortcut.
                     let local = (cycle_start.fract() == 0.0)

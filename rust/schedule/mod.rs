@@ -65,6 +65,17 @@ pub enum WarmupShape {
     Exponential,
 }
 
+/// What `restarts`' `decay` scales, cycle by cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecayMode {
+    /// The height above the end value: `e + decay^i · (s − e)`.
+    Height,
+    /// The peak `p = s(0)` (`start` for `tanh`), the end value fixed (timm's `cycle_decay`):
+    /// `e + (decay^i · p − e) / (p − e) · (s − e)`.
+    Peak,
+}
+
 /// A schedule. Field names are the Python parameter names; the serde form (`{"kind": "cosine",
 /// "start": …}`) is the JSON / dict form. Build values with [`build`] or [`parse`], which
 /// validate them; the variants are public so that Rust code can match on them.
@@ -90,6 +101,14 @@ pub enum Schedule {
         start: f64,
         end: f64,
         steps: u64,
+    },
+    Tanh {
+        start: f64,
+        end: f64,
+        #[serde(serialize_with = "period::one")]
+        steps: f64,
+        lb: f64,
+        ub: f64,
     },
     ExpDecay {
         start: f64,
@@ -165,6 +184,7 @@ pub enum Schedule {
         then: Box<Schedule>,
         start: f64,
         shape: WarmupShape,
+        prefix: bool,
     },
     Join {
         schedules: Vec<Schedule>,
@@ -176,6 +196,7 @@ pub enum Schedule {
         mul: f64,
         decay: f64,
         limit: Option<u64>,
+        decay_mode: DecayMode,
     },
     Noise {
         schedule: Box<Schedule>,

@@ -122,6 +122,16 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
         ],
     ),
     (
+        "tanh",
+        &[
+            p("start", Num(Any), R),
+            p("end", Num(Any), R),
+            p("steps", Period, R),
+            p("lb", Num(Any), DefaultValue::Num(-7.0)),
+            p("ub", Num(Any), DefaultValue::Num(3.0)),
+        ],
+    ),
+    (
         "exp_decay",
         &[
             p("start", Num(Any), R),
@@ -232,6 +242,7 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
                 Choice(&["linear", "cosine", "exponential"]),
                 DefaultValue::Str("linear"),
             ),
+            p("prefix", Bool, DefaultValue::Bool(true)),
         ],
     ),
     (
@@ -245,6 +256,11 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
             p("mul", Num(AtLeastOne), DefaultValue::Num(1.0)),
             p("decay", Num(Positive), DefaultValue::Num(1.0)),
             p("limit", OptCount(1), DefaultValue::None),
+            p(
+                "decay_mode",
+                Choice(&["height", "peak"]),
+                DefaultValue::Str("height"),
+            ),
         ],
     ),
     (
@@ -727,6 +743,19 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
             ))
         }
         Cyclic { low, high, .. } => span(func, ("low", *low), ("high", *high)),
+        Tanh {
+            start, end, lb, ub, ..
+        } => {
+            if lb >= ub {
+                return Err(Error::value(
+                    func,
+                    "lb",
+                    format!("below ub ({})", describe_num(*ub)),
+                    describe_num(*lb),
+                ));
+            }
+            span(func, ("start", *start), ("end", *end))
+        }
         Div { right, .. } => match **right {
             Constant { value } if value == 0.0 => Err(Error::value(
                 func,
