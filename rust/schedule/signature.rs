@@ -757,7 +757,7 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
             span(func, ("start", *start), ("end", *end))
         }
         Div { right, .. } => match **right {
-            Constant { value } if value == 0.0 => Err(Error::value(
+            Constant { value: 0.0 } => Err(Error::value(
                 func,
                 "right",
                 "a denominator other than the constant 0",
