@@ -67,7 +67,7 @@ def trees(draw: st.DrawFn, depth: int = 3) -> Tree:
         a = lr.constant(a)
     if op == "/":
         # A denominator that stays away from 0: its square plus one.
-        b = b * b + 1.0 if isinstance(b, lr.Schedule) else b * b + 1.0
+        b = b * b + 1.0
         fb_old = fb
         fb = lambda: fb_old() * fb_old() + 1.0  # noqa: E731
     fns = {

@@ -185,7 +185,9 @@ def test_peak_and_height_scaled_decay_differ_where_timm_says() -> None:
 def test_new_shapes_reject_bad_parameters() -> None:
     with pytest.raises(ValueError, match=r"tanh\(\): lb must be below ub \(3\), got 3"):
         lr.tanh(1.0, 0.0, 10, lb=3.0)
-    with pytest.raises(ValueError, match=r"restarts\(\): decay_mode must be one of 'height', 'peak'"):
+    with pytest.raises(
+        ValueError, match=r"restarts\(\): decay_mode must be one of 'height', 'peak'"
+    ):
         lr.restarts(lr.cosine(1.0, 0.0, 10), decay_mode="top")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"warmup\(\): prefix must be True or False"):
         lr.warmup(5, 1.0, prefix=1)  # type: ignore[arg-type]

@@ -363,8 +363,9 @@ def restarts(
     peak: float | None = None,
 ) -> float:
     """SGDR: cycle ``i`` lasts ``length * factor**i``: ``e + decay**i * (s(tau / factor**i) - e)``;
-    with ``decay_mode="peak"`` (timm) ``e + (decay**i * p - e) * (s(tau / factor**i) - e) / (p - e)``,
-    ``p = s(0)`` unless ``peak`` is given (a tanh's ``start``).
+    with ``decay_mode="peak"`` (timm)
+    ``e + (decay**i * p - e) * (s(tau / factor**i) - e) / (p - e)``, ``p = s(0)`` unless
+    ``peak`` is given (a tanh's ``start``).
 
     ``length`` is the inner schedule's :func:`period` and ``factor`` is ``restarts``' ``mul``.
     """

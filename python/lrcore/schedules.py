@@ -15,11 +15,12 @@ two exceptions. A product with a zero factor is 0 even where the other factor ov
 (``0 * inf`` is 0: ``step_decay(0.0, 2, gamma=2.0)`` is 0 at every step); an endless geometric
 growth (``exp_decay``, ``step_decay``, ``multistep``, ``cyclic(mode="exp_range")`` with
 ``gamma > 1``, as torch allows, and unlimited ``restarts`` with ``decay > 1``) reaches ``inf``
-at the step where ``gamma ** n`` leaves the float range, as in torch. Whatever else would overflow is rejected when the schedule is built
-(ValueError): a span between two end values that is not finite (``cosine(0.1, -1e308, 700)``
-is accepted, ``cosine(1e308, -1e308, 10)`` is not), an ``exponential`` ratio that is not, a
-zero constant denominator, a ``restarts`` limit at which ``decay ** (limit - 1)`` overflows. A
-schedule divided by another that reaches 0 follows IEEE division there.
+at the step where ``gamma ** n`` leaves the float range, as in torch. Whatever else would
+overflow is rejected when the schedule is built (ValueError): a span between two end values
+that is not finite (``cosine(0.1, -1e308, 700)`` is accepted, ``cosine(1e308, -1e308, 10)`` is
+not), an ``exponential`` ratio that is not, a zero constant denominator, a ``restarts`` limit at
+which ``decay ** (limit - 1)`` overflows. A schedule divided by another that reaches 0 follows
+IEEE division there.
 """
 
 from __future__ import annotations
@@ -277,9 +278,9 @@ def restarts(
     decay_mode: Literal["height", "peak"] = "height",
 ) -> Schedule:
     """Repeats a finite schedule (SGDR). Cycle ``i`` is stretched to ``L * mul ** i`` steps
-    (``L`` the schedule's length, a real number where its cycle is, ``mul >= 1``) and its height above the end value ``e`` is
-    scaled by ``decay ** i``: ``e + decay**i * (schedule(tau / mul**i) - e)``. After ``limit``
-    cycles ``e`` holds.
+    (``L`` the schedule's length, a real number where its cycle is, ``mul >= 1``) and its
+    height above the end value ``e`` is scaled by ``decay ** i``:
+    ``e + decay**i * (schedule(tau / mul**i) - e)``. After ``limit`` cycles ``e`` holds.
 
     ``decay_mode="peak"`` scales the peak ``p = schedule(0)`` instead (``p = start`` for a
     :func:`tanh`, whose curve begins just below it), the end value fixed:

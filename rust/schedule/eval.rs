@@ -5,9 +5,10 @@
 
 use std::f64::consts::PI;
 
-use super::kernels;
+use super::kernels::{self, pow};
 use super::{Anneal, CyclicMode, DecayMode, Schedule, WarmupShape, WsdDecay};
 use crate::search::rng;
+use crate::simd::vectorized;
 
 /// `a × b`, except that a zero factor gives 0 even where the other one overflowed to ±inf
 /// (`0 × inf = 0`, the rule of the module documentation).
@@ -147,7 +148,7 @@ fn wsd_value(
             WsdDecay::OneMinusSqrt => end + (peak - end) * (1.0 - f.sqrt()),
             WsdDecay::Linear => end + (peak - end) * (1.0 - f),
             WsdDecay::Cosine => end + (peak - end) * ((1.0 + (PI * f).cos()) / 2.0),
-            WsdDecay::Power => end + (peak - end) * (1.0 - f).powf(power),
+            WsdDecay::Power => end + (peak - end) * pow(1.0 - f, power),
             WsdDecay::Exp => peak * (end / peak).powf(f),
         }
     } else {
@@ -230,21 +231,11 @@ fn restart_start(i: f64, len0: f64, mul: f64) -> f64 {
     if mul == 1.0 {
         return i * len0;
     }
-    let grown = power(mul, i) - 1.0;
+    let grown = pow(mul, i) - 1.0;
     if (len0 * grown).is_finite() {
         len0 * grown / (mul - 1.0)
     } else {
         len0 * (grown / (mul - 1.0))
-    }
-}
-
-/// `x^i` for a cycle index `i` (a whole number): repeated squaring, several times cheaper than
-/// `powf` on a per-step path, and exact where the result is (integer `x`, as torch's `T_mult`).
-fn power(x: f64, i: f64) -> f64 {
-    if i <= i32::MAX as f64 {
-        x.powi(i as i32)
-    } else {
-        x.powf(i)
     }
 }
 
@@ -266,7 +257,7 @@ impl RestartCycle {
         mul: f64,
         (decay, mode): (f64, DecayMode),
     ) -> Self {
-        let factor = power(decay, cycle);
+        let factor = pow(decay, cycle);
         // Only a decaying cycle needs the end value; the per-step path skips the evaluation.
         let end = if factor == 1.0 {
             0.0
@@ -286,7 +277,7 @@ impl RestartCycle {
         };
         RestartCycle {
             start,
-            scale: power(mul, cycle),
+            scale: pow(mul, cycle),
             height,
             end,
         }
@@ -325,6 +316,56 @@ pub(crate) fn noise_factor(seed: u64, step: u64, pct: f64, std: f64) -> f64 {
         }
     }
     0.0
+}
+
+/// Writes steps `start, start + 1, …` of a function constant over runs of `run` steps:
+/// `value(k)` on `[k·run, (k + 1)·run)`.
+fn fill_runs(start: u64, out: &mut [f64], run: u64, value: impl Fn(u64) -> f64) {
+    let mut done = 0usize;
+    while done < out.len() {
+        let t = start + done as u64;
+        let k = t / run;
+        let end = usize::try_from((k + 1) * run - t)
+            .map_or(out.len(), |n| done.saturating_add(n))
+            .min(out.len());
+        out[done..end].fill(value(k));
+        done = end;
+    }
+}
+
+/// `out[i] = f(out[i])`, vectorized.
+#[inline(always)]
+fn map_in_place(out: &mut [f64], f: impl Fn(f64) -> f64) {
+    vectorized(
+        #[inline(always)]
+        || out.iter_mut().for_each(|v| *v = f(*v)),
+    );
+}
+
+/// `op(left(t), right(t))` for the steps of `out`: both sides filled block by block, so each
+/// side runs its own fast path.
+fn combine(
+    start: u64,
+    out: &mut [f64],
+    left: &Schedule,
+    right: &Schedule,
+    op: impl Fn(f64, f64) -> f64,
+) {
+    const BLOCK: usize = 4096;
+    let mut other = [0.0; BLOCK];
+    left.fill(start, out);
+    for (i, chunk) in out.chunks_mut(BLOCK).enumerate() {
+        let other = &mut other[..chunk.len()];
+        right.fill(start + (i * BLOCK) as u64, other);
+        vectorized(
+            #[inline(always)]
+            || {
+                for (a, &b) in chunk.iter_mut().zip(other.iter()) {
+                    *a = op(*a, b);
+                }
+            },
+        );
+    }
 }
 
 /// A step or boundary of a table: a whole number, or a real one for `join`'s boundaries.
@@ -380,7 +421,7 @@ impl Schedule {
                 end,
                 steps,
                 power,
-            } => (start - end) * (1.0 - progress(t, *steps)).powf(*power) + end,
+            } => kernels::polynomial(t, *start, *end, *steps, *power),
             StepDecay {
                 start,
                 step_size,
@@ -756,6 +797,83 @@ impl Schedule {
                     }
                     done += piece.len();
                 }
+            }
+            // The shapes' formulas inlined into one loop, their parameters bound once.
+            Polynomial {
+                start: from,
+                end,
+                steps,
+                power,
+            } => kernels::for_steps(start, out, |t| {
+                kernels::polynomial(t, *from, *end, *steps, *power)
+            }),
+            Cosine {
+                start: from,
+                end,
+                steps,
+                k,
+            } => kernels::for_steps(start, out, |t| kernels::cosine(t, *from, *end, *steps, *k)),
+            Tanh {
+                start: from,
+                end,
+                steps,
+                lb,
+                ub,
+            } => kernels::for_steps(start, out, |t| {
+                tanh_value(t, (*from, *end), *steps, (*lb, *ub))
+            }),
+            Cyclic {
+                low,
+                high,
+                step_size_up,
+                step_size_down,
+                mode,
+                gamma,
+            } => kernels::for_steps(start, out, |t| {
+                cyclic_value(
+                    t,
+                    *low,
+                    *high,
+                    *step_size_up,
+                    *step_size_down,
+                    *mode,
+                    *gamma,
+                )
+            }),
+            // Constant over runs of `every` steps: one power a run.
+            ExpDecay {
+                start: from,
+                gamma,
+                every: run,
+            }
+            | StepDecay {
+                start: from,
+                gamma,
+                step_size: run,
+            } => fill_runs(start, out, *run, |k| geometric(*from, *gamma, k as f64)),
+            Add { left, right } => combine(start, out, left, right, |a, b| a + b),
+            Sub { left, right } => combine(start, out, left, right, |a, b| a - b),
+            Mul { left, right } => combine(start, out, left, right, times),
+            Div { left, right } => combine(start, out, left, right, |a, b| a / b),
+            Clip { schedule, lo, hi } => {
+                schedule.fill(start, out);
+                match (*lo, *hi) {
+                    (Some(lo), Some(hi)) => map_in_place(out, |v| v.max(lo).min(hi)),
+                    (Some(lo), None) => map_in_place(out, |v| v.max(lo)),
+                    (None, Some(hi)) => map_in_place(out, |v| v.min(hi)),
+                    (None, None) => {}
+                }
+            }
+            // The inner schedule over whole epochs, each value written for its epoch's steps.
+            PerEpoch {
+                schedule,
+                steps_per_epoch: run,
+            } => {
+                let first = start / run;
+                let last = (start + out.len() as u64 - 1) / run;
+                let mut epochs = vec![0.0; usize::try_from(last - first + 1).unwrap_or(0)];
+                schedule.fill(first, &mut epochs);
+                fill_runs(start, out, *run, |k| epochs[(k - first) as usize]);
             }
             _ => self.fill_each(start, out),
         }

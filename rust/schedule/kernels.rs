@@ -92,6 +92,25 @@ pub(crate) fn for_steps(start: u64, out: &mut [f64], f: impl Fn(f64) -> f64) {
     );
 }
 
+/// `x^p`: repeated squaring (`powi`) where `p` is a whole number that fits an `i32` — several
+/// times cheaper than `powf` on a per-step path, and exact where the result is (an integer `x`,
+/// as torch's `T_mult`) — `powf` otherwise. The one power of the schedules (cycle lengths and
+/// heights, `polynomial`, `cosine`'s k, `wsd`'s power decay).
+#[inline(always)]
+pub(crate) fn pow(x: f64, p: f64) -> f64 {
+    if p.fract() == 0.0 && p.abs() <= i32::MAX as f64 {
+        x.powi(p as i32)
+    } else {
+        x.powf(p)
+    }
+}
+
+/// `(start − end) · (1 − min(t, steps) / steps)^power + end`.
+#[inline(always)]
+pub(crate) fn polynomial(t: f64, start: f64, end: f64, steps: u64, power: f64) -> f64 {
+    (start - end) * pow(1.0 - t.min(steps as f64) / steps as f64, power) + end
+}
+
 /// `start + (end − start) · min(t, steps) / steps`.
 #[inline(always)]
 pub(crate) fn linear(t: f64, start: f64, end: f64, steps: u64) -> f64 {
@@ -107,10 +126,10 @@ pub(crate) fn cosine(t: f64, start: f64, end: f64, steps: f64, k: f64) -> f64 {
     }
     let c = if k != 1.0 {
         // t^k / steps^k, torch's and timm's order; (t / steps)^k where steps^k overflows.
-        let ratio = if steps.powf(k).is_finite() {
-            t.powf(k) / steps.powf(k)
+        let ratio = if pow(steps, k).is_finite() {
+            pow(t, k) / pow(steps, k)
         } else {
-            (t / steps).powf(k)
+            pow(t / steps, k)
         };
         cos_0_pi(PI * ratio)
     } else if t.fract() == 0.0 {

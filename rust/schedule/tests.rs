@@ -684,3 +684,37 @@ fn real_valued_periods() {
         .to_json()
         .contains("\"steps\":10,"));
 }
+
+/// The fast paths of `fill` (runs, combinators block by block, epochs) equal `value` bit for bit.
+#[test]
+fn fast_fills_equal_values() {
+    for text in [
+        "exp_decay(0.1, 0.9, every=7)",
+        "step_decay(0.1, 5, gamma=0.5)",
+        "0.5 * cosine(0.1, 0.0, 9000) + 0.01",
+        "0.2 - cosine(0.1, 0.0, 9000)",
+        "cosine(0.1, 0.0, 9000) / linear(1.0, 2.0, 9000)",
+        "cyclic(0.5, 1.0, 300) * cosine(0.1, 0.0, 9000)",
+        "cosine(0.1, 0.0, 9000).clip(lo=0.02, hi=0.08)",
+        "cosine(0.1, 0.0, 9000).clip(hi=0.08)",
+        "(cosine(0.1, 0.0, 9000) - 0.05).clip(lo=0.0)",
+        "cosine(0.1, 0.0, 90).per_epoch(100)",
+        "tanh(0.1, 0.001, 9000).per_epoch(3)",
+        "(linear(0.0, 1.0, 5) / linear(0.0, 1.0, 5)).clip(hi=1.0)",
+        "linear(0.0, 1.0, 5) / linear(0.0, 1.0, 5)",
+    ] {
+        let schedule = s(text);
+        for start in [0u64, 3, 4095, 8999] {
+            let mut out = vec![0.0; 10_000];
+            schedule.fill(start, &mut out);
+            for (i, v) in out.iter().enumerate() {
+                let want = schedule.value((start + i as u64) as f64);
+                assert!(
+                    v.to_bits() == want.to_bits(),
+                    "{text} at {}: {v} vs {want}",
+                    start + i as u64
+                );
+            }
+        }
+    }
+}
