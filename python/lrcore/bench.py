@@ -15,6 +15,7 @@ import sys
 import timeit
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -186,7 +187,7 @@ def shape_rows(n: int) -> list[Row]:
     picks = np.linspace(0, n - 1, 2000).astype(np.int64)
     rows = []
     for name, schedule in _progress(gallery(n), "shapes"):
-        ours, fill = best_times([lambda: schedule.values(n), lambda: out.fill(0.1)], repeat=3)
+        ours, fill = best_times([partial(schedule.values, n), partial(out.fill, 0.1)], repeat=3)
         values = schedule.values(n)
         spec = schedule.to_dict()
         peak = float(np.max(np.abs(values)))
