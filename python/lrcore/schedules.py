@@ -104,9 +104,9 @@ def exponential(start: Num, end: Num, steps: Count) -> Schedule:
 def tanh(start: Num, end: Num, steps: Num, lb: Num = -7.0, ub: Num = 3.0) -> Schedule:
     """timm's TanhLRScheduler (one cycle; :func:`restarts` repeats it): with ``r = t / steps``,
     ``end + (start - end) / 2 * (1 - tanh(lb * (1 - r) + ub * r))``, then ``end`` from ``steps``
-    on (``lb < ub``; the curve starts just below ``start`` and ends just above ``end``, as in
-    timm, where ``start`` is the base rate and ``end`` is ``lr_min``). ``steps`` may be any
-    positive real number.
+    on (``lb < ub``, both within [-350, 350] and ``ub - lb <= 350``; the curve starts just below
+    ``start`` and ends just above ``end``, as in timm, where ``start`` is the base rate and
+    ``end`` is ``lr_min``). ``steps`` may be any positive real number.
     """
     return build("tanh", start, end, steps, lb, ub)
 

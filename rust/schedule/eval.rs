@@ -24,12 +24,7 @@ fn times(a: f64, b: f64) -> f64 {
 /// `start · gamma^n` (`exp_decay`, `step_decay`, `multistep`): torch's closed form.
 #[inline(always)]
 fn geometric(start: f64, gamma: f64, n: f64) -> f64 {
-    times(start, gamma.powf(n))
-}
-
-/// Fraction of a segment of `steps` covered at `t`, clamped to [0, 1].
-fn progress(t: f64, steps: u64) -> f64 {
-    t.min(steps as f64) / steps as f64
+    times(start, kernels::geometric(gamma, n, 1.0))
 }
 
 /// torch OneCycleLR's `_annealing_cos` / `_annealing_linear`, in torch's operation order.
@@ -89,17 +84,28 @@ fn one_cycle_value(
     p2
 }
 
-/// timm's TanhLRScheduler, one cycle: with `r = t / steps`,
-/// `end + (start − end) / 2 · (1 − tanh(lb·(1 − r) + ub·r))`, then `end` from `steps` on.
-fn tanh_value(t: f64, (start, end): (f64, f64), steps: f64, (lb, ub): (f64, f64)) -> f64 {
+/// timm's TanhLRScheduler, one cycle: with `r = t / steps` and `x = lb·(1 − r) + ub·r`,
+/// `end + (start − end) / 2 · (1 − tanh x)`, then `end` from `steps` on. Computed as
+/// `end + (start − end) / (1 + e^(2x))` (the same number: `1 − tanh x = 2 / (1 + e^(2x))`),
+/// `e^(2x) = e^(2·lb) · R^r` with `R = e^(2·(ub − lb))`, so that it is the geometric piece.
+fn tanh_value(t: f64, span: (f64, f64), steps: f64, bounds: (f64, f64)) -> f64 {
     if t >= steps {
-        return end;
+        return span.1;
     }
-    let r = t / steps;
-    end + 0.5 * (start - end) * (1.0 - (lb * (1.0 - r) + ub * r).tanh())
+    let (rate, tanh_of) = tanh_piece(span, bounds);
+    tanh_of(kernels::geometric(rate, t, steps))
 }
 
-/// torch CyclicLR, operation for operation.
+/// `R` and the value as a function of `R^r` for [`tanh_value`].
+#[inline(always)]
+fn tanh_piece((start, end): (f64, f64), (lb, ub): (f64, f64)) -> (f64, impl Fn(f64) -> f64) {
+    let low = (2.0 * lb).exp();
+    ((2.0 * (ub - lb)).exp(), move |p: f64| {
+        end + (start - end) / (1.0 + low * p)
+    })
+}
+
+/// torch CyclicLR, operation for operation; `exp_range` is `gamma^t` (used in that mode only).
 fn cyclic_value(
     t: f64,
     low: f64,
@@ -107,7 +113,7 @@ fn cyclic_value(
     up: f64,
     down: Option<f64>,
     mode: CyclicMode,
-    gamma: f64,
+    exp_range: f64,
 ) -> f64 {
     let total_size = up + down.unwrap_or(up);
     let step_ratio = up / total_size;
@@ -122,7 +128,7 @@ fn cyclic_value(
     let scale = match mode {
         CyclicMode::Triangular => 1.0,
         CyclicMode::Triangular2 => 1.0 / 2f64.powf(cycle - 1.0),
-        CyclicMode::ExpRange => gamma.powf(t),
+        CyclicMode::ExpRange => exp_range,
     };
     low + times(base_height, scale)
 }
@@ -403,7 +409,9 @@ impl Schedule {
                 steps,
                 k,
             } => kernels::cosine(t, *start, *end, *steps, *k),
-            Exponential { start, end, steps } => start * (end / start).powf(progress(t, *steps)),
+            Exponential { start, end, steps } => {
+                start * kernels::geometric(end / start, t.min(*steps as f64), *steps as f64)
+            }
             Tanh {
                 start,
                 end,
@@ -471,7 +479,7 @@ impl Schedule {
                 *step_size_up,
                 *step_size_down,
                 *mode,
-                *gamma,
+                kernels::geometric(*gamma, t, 1.0),
             ),
             OneCycle {
                 max_lr,
@@ -819,9 +827,28 @@ impl Schedule {
                 steps,
                 lb,
                 ub,
-            } => kernels::for_steps(start, out, |t| {
-                tanh_value(t, (*from, *end), *steps, (*lb, *ub))
-            }),
+            } => {
+                let (rate, tanh_of) = tanh_piece((*from, *end), (*lb, *ub));
+                kernels::fill_geometric(start, out, (rate, *steps), |_, p| tanh_of(p));
+            }
+            Exponential {
+                start: from,
+                end,
+                steps,
+            } => {
+                let from = *from;
+                kernels::fill_geometric(start, out, (end / from, *steps as f64), |_, p| from * p);
+            }
+            ExpDecay {
+                start: from,
+                gamma,
+                every: 1,
+            }
+            | StepDecay {
+                start: from,
+                gamma,
+                step_size: 1,
+            } => kernels::fill_geometric(start, out, (*gamma, 1.0), |_, p| times(*from, p)),
             Cyclic {
                 low,
                 high,
@@ -829,17 +856,15 @@ impl Schedule {
                 step_size_down,
                 mode,
                 gamma,
-            } => kernels::for_steps(start, out, |t| {
-                cyclic_value(
-                    t,
-                    *low,
-                    *high,
-                    *step_size_up,
-                    *step_size_down,
-                    *mode,
-                    *gamma,
-                )
-            }),
+            } => {
+                let (up, down, mode) = (*step_size_up, *step_size_down, *mode);
+                let cycle = |t, scale| cyclic_value(t, *low, *high, up, down, mode, scale);
+                if mode == CyclicMode::ExpRange {
+                    kernels::fill_geometric(start, out, (*gamma, 1.0), cycle);
+                } else {
+                    kernels::for_steps(start, out, |t| cycle(t, 1.0));
+                }
+            }
             // Constant over runs of `every` steps: one power a run.
             ExpDecay {
                 start: from,

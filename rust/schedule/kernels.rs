@@ -92,6 +92,52 @@ pub(crate) fn for_steps(start: u64, out: &mut [f64], f: impl Fn(f64) -> f64) {
     );
 }
 
+/// `r^(t / d)` for a whole step `t`, as [`fill_geometric`] computes it: with `q` the start of
+/// t's block of [`BLOCK`] steps, `r^(q / d) · r^((t − q) / d)`, within 2 ulps of `r^(t / d)`.
+/// The one exponential of the schedules (`exponential`, `exp_decay`, `cyclic`'s exp_range,
+/// `tanh`); other steps take `powf` directly.
+#[inline(always)]
+pub(crate) fn geometric(r: f64, t: f64, d: f64) -> f64 {
+    if t.fract() != 0.0 || t >= 9_007_199_254_740_992.0 {
+        return r.powf(t / d);
+    }
+    let q = (t / BLOCK as f64).floor() * BLOCK as f64;
+    r.powf(q / d) * r.powf((t - q) / d)
+}
+
+/// `f(t, geometric(r, t, d))` for the steps `start, start + 1, …` (below 2**53): `powf` once
+/// per block and once per offset, then one product per step.
+pub(crate) fn fill_geometric(
+    start: u64,
+    out: &mut [f64],
+    (r, d): (f64, f64),
+    f: impl Fn(f64, f64) -> f64,
+) {
+    let mut offsets = [0.0; BLOCK as usize];
+    for (j, p) in offsets.iter_mut().enumerate() {
+        *p = r.powf(j as f64 / d);
+    }
+    let (mut t, mut done) = (start, 0);
+    while done < out.len() {
+        let q = t - t % BLOCK;
+        let j0 = (t - q) as usize;
+        let len = (BLOCK as usize - j0).min(out.len() - done);
+        let head = r.powf(q as f64 / d);
+        let base = t as f64;
+        let (slots, tail) = (&mut out[done..done + len], &offsets[j0..j0 + len]);
+        vectorized(
+            #[inline(always)]
+            || {
+                for (i, (slot, &p)) in slots.iter_mut().zip(tail).enumerate() {
+                    *slot = f(base + (i as i32) as f64, head * p);
+                }
+            },
+        );
+        done += len;
+        t += len as u64;
+    }
+}
+
 /// `x^p`: repeated squaring (`powi`) where `p` is a whole number that fits an `i32` — several
 /// times cheaper than `powf` on a per-step path, and exact where the result is (an integer `x`,
 /// as torch's `T_mult`) — `powf` otherwise. The one power of the schedules (cycle lengths and

@@ -754,6 +754,16 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
                     describe_num(*lb),
                 ));
             }
+            // e^(2·lb) and e^(2·(ub − lb)) stay normal numbers; tanh is ±1 to the last bit
+            // from |x| = 20 on, so nothing is lost.
+            if lb.abs().max(ub.abs()).max(ub - lb) > 350.0 {
+                return Err(Error::value(
+                    func,
+                    "lb and ub",
+                    "within [-350, 350] and ub - lb <= 350",
+                    format!("lb={}, ub={}", describe_num(*lb), describe_num(*ub)),
+                ));
+            }
             span(func, ("start", *start), ("end", *end))
         }
         Div { right, .. } => match **right {

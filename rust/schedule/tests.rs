@@ -690,6 +690,12 @@ fn real_valued_periods() {
 fn fast_fills_equal_values() {
     for text in [
         "exp_decay(0.1, 0.9, every=7)",
+        "exp_decay(0.1, 0.999)",
+        "step_decay(0.0, 1, gamma=1.5)",
+        "exponential(0.1, 0.001, 9000)",
+        "cyclic(0.01, 0.1, 700, mode='exp_range', gamma=0.9999)",
+        "tanh(0.1, 0.001, 9000.5)",
+        "tanh(0.1, 0.001, 9000, lb=-300.0, ub=50.0)",
         "step_decay(0.1, 5, gamma=0.5)",
         "0.5 * cosine(0.1, 0.0, 9000) + 0.01",
         "0.2 - cosine(0.1, 0.0, 9000)",
