@@ -691,6 +691,12 @@ fn fast_fills_equal_values() {
     for text in [
         "exp_decay(0.1, 0.9, every=7)",
         "exp_decay(0.1, 0.999)",
+        "multistep(0.1, [500, 750, 750, 9000])",
+        "piecewise_constant([300, 600], [0.1, 0.05, 0.01])",
+        "piecewise_linear([(5, 0.0), (100, 0.1), (600, 0.02), (9500, 0.0)])",
+        "one_cycle(0.1, 9000, three_phase=True)",
+        "one_cycle(0.1, 9999, pct_start=0.25, anneal='linear')",
+        "one_cycle_momentum(9000)",
         "step_decay(0.0, 1, gamma=1.5)",
         "exponential(0.1, 0.001, 9000)",
         "cyclic(0.01, 0.1, 700, mode='exp_range', gamma=0.9999)",
