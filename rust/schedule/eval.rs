@@ -840,7 +840,11 @@ impl Schedule {
                 end,
                 steps,
                 k,
-            } => kernels::for_steps(start, out, |t| kernels::cosine(t, *from, *end, *steps, *k)),
+            } => {
+                let (span, k) = ((*from, *end), *k);
+                let steps = (*steps, kernels::pow(*steps, k));
+                kernels::for_steps(start, out, |t| kernels::cosine_k(t, span, steps, k));
+            }
             Tanh {
                 start: from,
                 end,

@@ -697,6 +697,8 @@ fn fast_fills_equal_values() {
         "one_cycle(0.1, 9000, three_phase=True)",
         "one_cycle(0.1, 9999, pct_start=0.25, anneal='linear')",
         "one_cycle_momentum(9000)",
+        "cosine(0.1, 0.0, 9000, k=2.0)",
+        "cosine(0.1, 0.0, 9000.5, k=0.5)",
         "step_decay(0.0, 1, gamma=1.5)",
         "exponential(0.1, 0.001, 9000)",
         "cyclic(0.01, 0.1, 700, mode='exp_range', gamma=0.9999)",
