@@ -198,6 +198,12 @@ pub(crate) fn cosine_k(
     } else {
         pow(t / steps, k)
     };
+    cosine_at(ratio, start, end)
+}
+
+/// `end + (start − end) · (1 + cos(π · ratio)) / 2` for `ratio` in [0, 1].
+#[inline(always)]
+pub(crate) fn cosine_at(ratio: f64, start: f64, end: f64) -> f64 {
     end + (start - end) * ((1.0 + cos_0_pi(PI * ratio)) / 2.0)
 }
 
