@@ -55,7 +55,7 @@ impl fmt::Display for Error {
                 write!(f, "parse(): {message} at position {position}")
             }
             Error::Memory { requested } => {
-                write!(f, "cannot allocate {requested} for the schedule's values")
+                write!(f, "cannot allocate memory for {requested}")
             }
         }
     }

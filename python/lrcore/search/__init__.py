@@ -101,6 +101,14 @@ def _integer(func: str, name: str, x: object) -> int:
     return int(x)
 
 
+def _int64(func: str, name: str, x: object) -> int:
+    """An integer that an int64 column holds."""
+    v = _integer(func, name, x)
+    if not -(2**63) <= v < 2**63:
+        raise ValueError(f"{func}(): {name} must be an integer in [-2**63, 2**63), got {v}")
+    return v
+
+
 def _plain(x: object) -> Any:
     """numpy scalars to the Python values they stand for."""
     if isinstance(x, np.generic):
@@ -264,10 +272,10 @@ def integer(lo: int, hi: int, log: bool = False, step: int = 1) -> Distribution:
     return Distribution(
         "integer",
         {
-            "lo": _integer("integer", "lo", lo),
-            "hi": _integer("integer", "hi", hi),
+            "lo": _int64("integer", "lo", lo),
+            "hi": _int64("integer", "hi", hi),
             "log": bool(log),
-            "step": _integer("integer", "step", step),
+            "step": _int64("integer", "step", step),
         },
     )
 
@@ -478,6 +486,8 @@ def _count(func: str, name: str, x: object) -> int:
     v = _integer(func, name, x)
     if v < 0:
         raise ValueError(f"{func}(): {name} must be a non-negative integer, got {v}")
+    if v >= 2**64:
+        raise ValueError(f"{func}(): {name} must be an integer below 2**64, got {v}")
     return v
 
 
