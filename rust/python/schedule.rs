@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 
 use numpy::{IntoPyArray, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn};
 use pyo3::basic::CompareOp;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString, PyTuple};
 
@@ -109,11 +109,29 @@ fn step_array<'py>(t: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArrayDyn<'py, f6
 
 /// A fresh float64 array: numpy allocates it, raising MemoryError when it cannot (and asking
 /// the kernel for huge pages on large arrays); the kernels then write every element once.
-fn empty<'py>(py: Python<'py>, shape: Vec<usize>) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
-    Ok(py
+fn empty<'py>(
+    py: Python<'py>,
+    func: &str,
+    shape: Vec<usize>,
+) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    let described = shape
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(" x ");
+    let array = py
         .import("numpy")?
-        .call_method1("empty", (shape,))?
-        .cast_into::<PyArrayDyn<f64>>()?)
+        .call_method1("empty", (shape,))
+        .map_err(|e| {
+            if e.is_instance_of::<PyMemoryError>(py) {
+                PyMemoryError::new_err(format!(
+                    "{func}(): cannot allocate memory for {described} float64 values"
+                ))
+            } else {
+                e
+            }
+        })?;
+    Ok(array.cast_into::<PyArrayDyn<f64>>()?)
 }
 
 /// A count given by the caller: a Python int (not a bool) or a numpy integer; a float, even
@@ -242,7 +260,7 @@ impl PySchedule {
         if let Some(b) = self.inner.batch_size() {
             shape.insert(0, b);
         }
-        let out = empty(py, shape)?;
+        let out = empty(py, "Schedule", shape)?;
         self.fill_rows(py, steps.len(), &out, |batch, first, part| {
             let cols = part.len() / batch.items().len();
             batch.eval_into(&steps[first..first + cols], part)
@@ -270,7 +288,7 @@ impl PySchedule {
             None => vec![len],
             Some(b) => vec![b, len],
         };
-        let out = empty(py, shape)?;
+        let out = empty(py, "values", shape)?;
         self.fill_rows(py, len, &out, |batch, first, part| {
             batch.values_into(start + first as u64, part)
         })?;

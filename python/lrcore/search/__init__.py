@@ -479,6 +479,11 @@ class Space:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise ValueError(f"Space.from_json(): not valid JSON: {e}") from None
+        except RecursionError:
+            raise ValueError(
+                "Space.from_json(): text must be a space as Space.to_json() writes it, "
+                "got JSON nested too deeply to read"
+            ) from None
         return cls.from_dict(d)
 
 
