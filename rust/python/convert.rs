@@ -87,9 +87,10 @@ fn real_vector(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arg>> {
     let view = readonly.as_array();
     let mut items = Vec::new();
     items.try_reserve_exact(view.len()).map_err(|_| {
-        PyErr::from(Error::Memory {
-            requested: format!("a batch of {} schedules", view.len()),
-        })
+        PyErr::from(Error::memory(
+            "Schedule",
+            format!("a batch of {} schedules", view.len()),
+        ))
     })?;
     items.extend(view.iter().map(|&x| Arg::Num(x)));
     Ok(Some(Arg::List(items)))

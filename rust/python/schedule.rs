@@ -63,12 +63,15 @@ fn numpy_scalar_kind(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
 /// A step given as one number: a Python int or float (not a bool) or a numpy integer or
 /// float scalar; None for anything else (an array, a list), which the caller reads as steps.
 fn scalar_step(t: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
-    if (t.is_instance_of::<PyInt>() || t.is_instance_of::<PyFloat>()) && !t.is_instance_of::<PyBool>()
+    if (t.is_instance_of::<PyInt>() || t.is_instance_of::<PyFloat>())
+        && !t.is_instance_of::<PyBool>()
     {
         return number(t).map(Some);
     }
     match numpy_scalar_kind(t)? {
-        Some(kind) if REAL_KINDS.contains(kind.as_str()) => number(&t.call_method0("item")?).map(Some),
+        Some(kind) if REAL_KINDS.contains(kind.as_str()) => {
+            number(&t.call_method0("item")?).map(Some)
+        }
         _ => Ok(None),
     }
 }
@@ -85,8 +88,15 @@ fn step_array<'py>(t: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArrayDyn<'py, f6
             "Schedule(): steps must be a real number or an array of real numbers (int or float), got {what}"
         ))
     };
-    if t.is_instance_of::<PyString>() || t.is_instance_of::<PyBytes>() || t.is_instance_of::<PyBool>() {
-        return Err(rejected(format!("{} of type '{}'", t.repr()?, type_name(t))));
+    if t.is_instance_of::<PyString>()
+        || t.is_instance_of::<PyBytes>()
+        || t.is_instance_of::<PyBool>()
+    {
+        return Err(rejected(format!(
+            "{} of type '{}'",
+            t.repr()?,
+            type_name(t)
+        )));
     }
     let numpy = t.py().import("numpy")?;
     let array = numpy
@@ -146,7 +156,12 @@ fn count_of(func: &str, param: &str, obj: &Bound<'_, PyAny>, min: u64) -> PyResu
             type_name(obj)
         )));
     }
-    Ok(count(func, param, number(&obj.call_method0("__index__")?)?, min)?)
+    Ok(count(
+        func,
+        param,
+        number(&obj.call_method0("__index__")?)?,
+        min,
+    )?)
 }
 
 impl PySchedule {
@@ -246,9 +261,10 @@ impl PySchedule {
             None => {
                 let mut copy = Vec::new();
                 copy.try_reserve_exact(view.len()).map_err(|_| {
-                    PyErr::from(Error::Memory {
-                        requested: format!("a copy of {} steps", view.len()),
-                    })
+                    PyErr::from(Error::memory(
+                        "Schedule",
+                        format!("a copy of {} steps", view.len()),
+                    ))
                 })?;
                 copy.extend(view.iter().copied());
                 Cow::Owned(copy)
@@ -279,11 +295,8 @@ impl PySchedule {
     ) -> PyResult<Bound<'py, PyAny>> {
         let n = count_of("values", "n", n, 0)?;
         let start = start.map_or(Ok(0), |s| count_of("values", "start", s, 0))?;
-        let len = usize::try_from(n).map_err(|_| {
-            PyErr::from(Error::Memory {
-                requested: format!("{n} float64 values"),
-            })
-        })?;
+        let len = usize::try_from(n)
+            .map_err(|_| PyErr::from(Error::memory("values", format!("{n} float64 values"))))?;
         let shape = match self.inner.batch_size() {
             None => vec![len],
             Some(b) => vec![b, len],

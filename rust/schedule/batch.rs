@@ -133,9 +133,7 @@ impl Batch {
 
 /// A zeroed buffer of `rows × cols` f64, or [`Error::Memory`] when it cannot be had.
 fn allocate(rows: usize, cols: usize) -> Result<Vec<f64>> {
-    let too_large = || Error::Memory {
-        requested: format!("{rows} x {cols} float64 values"),
-    };
+    let too_large = || Error::memory("Schedule", format!("{rows} x {cols} float64 values"));
     let len = rows.checked_mul(cols).ok_or_else(too_large)?;
     let mut out = Vec::new();
     out.try_reserve_exact(len).map_err(|_| too_large())?;

@@ -7,7 +7,6 @@ use super::signature::{build, params, Arg, MAX_DEPTH};
 use super::Batch;
 use crate::error::{Error, Result};
 
-
 #[derive(Clone, Debug, PartialEq)]
 enum Token {
     Num(f64),
@@ -41,8 +40,11 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>> {
     while i < bytes.len() {
         // No length limit (a batch's repr grows with the batch): the text is already in
         // memory and reading it is linear, so only the token list's growth must be checked.
-        tokens.try_reserve(1).map_err(|_| Error::Memory {
-            requested: format!("the tokens of a {}-character expression", text.len()),
+        tokens.try_reserve(1).map_err(|_| {
+            Error::memory(
+                "parse",
+                format!("the tokens of a {}-character expression", text.len()),
+            )
         })?;
         let c = bytes[i] as char;
         let start = i;

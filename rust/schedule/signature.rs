@@ -319,9 +319,9 @@ pub fn build(func: &str, positional: Vec<Arg>, named: Vec<(String, Arg)>) -> Res
     let n = size.unwrap_or(1);
     // A batch's length comes from the caller: its storage is checked, never an abort.
     let mut items = Vec::new();
-    items.try_reserve_exact(n).map_err(|_| Error::Memory {
-        requested: format!("a batch of {n} schedules"),
-    })?;
+    items
+        .try_reserve_exact(n)
+        .map_err(|_| Error::memory(func, format!("a batch of {n} schedules")))?;
     for i in 0..n {
         items.push(build_one(func, params, &args, size.map(|_| i))?);
     }

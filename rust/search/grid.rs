@@ -14,9 +14,7 @@ pub const MAX_GRID: u64 = 1 << 31;
 /// Storage for `n` items of a grid, checked: a grid too large for memory is a MemoryError
 /// naming its size, never an abort.
 fn storage<T>(n: u64, what: &str) -> Result<Vec<T>> {
-    let too_large = || Error::Memory {
-        requested: format!("{n} {what}"),
-    };
+    let too_large = || Error::memory("Space.grid", format!("{n} {what}"));
     let n = usize::try_from(n).map_err(|_| too_large())?;
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| too_large())?;
@@ -107,9 +105,9 @@ fn axis(dist: &Dist, k: u64, len: u64) -> Result<Vec<(Out, i64)>> {
         Dist::Uniform { lo, hi, step: None } => {
             points.extend((0..k).map(|i| (Out::F(spaced(lo, hi, k, i)), 0)))
         }
-        Dist::Uniform { .. } | Dist::Integer { log: false, .. } => points.extend(
-            spread_levels(m.levels().unwrap_or(1), k).map(|level| m.at_level(level)),
-        ),
+        Dist::Uniform { .. } | Dist::Integer { log: false, .. } => {
+            points.extend(spread_levels(m.levels().unwrap_or(1), k).map(|level| m.at_level(level)))
+        }
         Dist::LogUniform { lo, hi } => {
             let (a, b) = (ln(lo), ln(hi));
             points.extend((0..k).map(|i| {
