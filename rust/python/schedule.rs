@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::time::Instant;
 
 use numpy::{IntoPyArray, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn};
 use pyo3::basic::CompareOp;
@@ -41,8 +42,15 @@ pub(crate) fn check_step(t: f64) -> PyResult<f64> {
     }
 }
 
-/// Values per part of a heavy evaluation: about 1–50 ms of work between signal checks.
-const SIGNAL_CHUNK: usize = 1 << 20;
+/// Seconds of work per part of a heavy evaluation, between two checks for signals.
+const PART_TIME: f64 = 0.025;
+
+/// Fewest values per part: enough to keep every core busy (a row is spread over threads
+/// from 2**17 values), so only the costliest schedules take longer than [`PART_TIME`].
+const MIN_PART: usize = 1 << 17;
+
+/// Most values per part (128 MiB of output).
+const MAX_PART: usize = 1 << 24;
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
@@ -167,10 +175,10 @@ fn count_of(func: &str, param: &str, obj: &Bound<'_, PyAny>, min: u64) -> PyResu
 impl PySchedule {
     /// Fills `out` (a fresh array of one row of `n` values per schedule) with
     /// `fill(batch, first, part)`: the values of columns `first …` of `batch`'s rows into `part`.
-    /// Heavy work runs without the GIL in parts of about [`SIGNAL_CHUNK`] values (whole rows
-    /// when rows are short, else pieces of one row), re-taking the GIL between parts to check
-    /// for signals, so Ctrl-C raises KeyboardInterrupt within milliseconds; the half-filled
-    /// array is then dropped, never returned.
+    /// Heavy work runs without the GIL in parts (pieces of one row, or whole rows when rows are
+    /// short) sized to take about [`PART_TIME`] each, re-taking the GIL between parts to check
+    /// for signals, so Ctrl-C raises KeyboardInterrupt promptly however costly the schedule;
+    /// the half-filled array is then dropped, never returned.
     fn fill_rows(
         &self,
         py: Python<'_>,
@@ -190,19 +198,28 @@ impl PySchedule {
             return Ok(());
         }
         let items = self.inner.items();
-        let rows_per_part = (SIGNAL_CHUNK / n).clamp(1, items.len());
-        for (g, rows) in out.chunks_mut(rows_per_part * n).enumerate() {
-            let first_row = g * rows_per_part;
-            let count = rows.len() / n;
-            let batch = if count == items.len() {
+        let (mut row, mut col, mut width) = (0, 0, MIN_PART);
+        while row < items.len() {
+            let (rows, cols) = if col > 0 || n >= width {
+                (1, width.min(n - col))
+            } else {
+                ((width / n).min(items.len() - row), n)
+            };
+            let batch = if rows == items.len() {
                 Cow::Borrowed(&self.inner)
             } else {
-                Cow::Owned(Batch::many(items[first_row..first_row + count].to_vec()))
+                Cow::Owned(Batch::many(items[row..row + rows].to_vec()))
             };
-            let width = if count == 1 { SIGNAL_CHUNK } else { n };
-            for (k, part) in rows.chunks_mut(width * count).enumerate() {
-                py.detach(|| fill(&batch, k * width, part));
-                py.check_signals()?;
+            let first = row * n + col;
+            let part = &mut out[first..first + rows * cols];
+            let started = Instant::now();
+            py.detach(|| fill(&batch, col, part));
+            let took = started.elapsed().as_secs_f64().max(1e-6);
+            py.check_signals()?;
+            width = ((width as f64 * PART_TIME / took) as usize).clamp(MIN_PART, MAX_PART);
+            col += cols;
+            if col == n {
+                (row, col) = (row + rows, 0);
             }
         }
         Ok(())
