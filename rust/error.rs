@@ -20,6 +20,8 @@ pub enum Error {
     /// Storage too large to allocate: `values(): cannot allocate memory for 10 x 5 float64
     /// values`.
     Memory { func: String, requested: String },
+    /// A long computation given up on request (Ctrl-C, seen by the binding).
+    Interrupted { func: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -65,6 +67,7 @@ impl fmt::Display for Error {
             Error::Memory { func, requested } => {
                 write!(f, "{func}(): cannot allocate memory for {requested}")
             }
+            Error::Interrupted { func } => write!(f, "{func}(): interrupted"),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Python objects to core arguments, and core errors to Python exceptions.
 
 use numpy::{PyArray1, PyArrayMethods};
-use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString, PyTuple};
 
@@ -16,6 +16,7 @@ impl From<Error> for PyErr {
             Error::Value { .. } | Error::Parse { .. } => PyValueError::new_err(message),
             Error::Type { .. } => PyTypeError::new_err(message),
             Error::Memory { .. } => PyMemoryError::new_err(message),
+            Error::Interrupted { .. } => PyKeyboardInterrupt::new_err(message),
         }
     }
 }

@@ -346,7 +346,17 @@ impl PySearchSpace {
 
     /// Columns of the grid with k points per float axis.
     fn grid<'py>(&self, py: Python<'py>, k: u64) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let cols = py.detach(|| search::grid(&self.inner, k)).map_err(err)?;
+        // Ctrl-C: the grid asks every few milliseconds; the GIL is re-taken briefly to look.
+        let mut signal: Option<PyErr> = None;
+        let mut stop = || {
+            signal = Python::attach(|py| py.check_signals()).err();
+            signal.is_some()
+        };
+        let cols = py.detach(|| search::grid(&self.inner, k, &mut stop));
+        let cols = match (cols, signal) {
+            (Err(Error::Interrupted { .. }), Some(signal)) => return Err(signal),
+            (cols, _) => cols.map_err(err)?,
+        };
         Ok(columns(py, cols))
     }
 

@@ -140,8 +140,9 @@ fn axis(dist: &Dist, k: u64, len: u64) -> Result<Vec<(Out, i64)>> {
 
 /// The grid of `k` points per float axis, one column per parameter (as [`super::sample`]).
 /// Its size is known (and checked against [`MAX_GRID`]) before anything is allocated, and
-/// every allocation is checked.
-pub fn grid(space: &Space, k: u64) -> Result<Vec<Column>> {
+/// every allocation is checked. `stop` is asked every few milliseconds of work whether to
+/// give up ([`Error::Interrupted`]): the binding checks for Ctrl-C there.
+pub fn grid(space: &Space, k: u64, stop: &mut dyn FnMut() -> bool) -> Result<Vec<Column>> {
     if k < 2 {
         return Err(Error::value(
             "Space.grid",
@@ -182,12 +183,20 @@ pub fn grid(space: &Space, k: u64) -> Result<Vec<Column>> {
         .collect::<Result<Vec<_>>>()?;
     let d = space.len();
     let kinds = kinds(space);
-    let mut cols = (0..d)
+    let cols = (0..d)
         .map(|_| storage(bound, "grid points"))
         .collect::<Result<Vec<Vec<Option<(Out, i64)>>>>>()?;
-    let mut current: Vec<Option<(Out, i64)>> = vec![None; d];
-    enumerate(space, &axes, 0, &mut current, &mut cols);
-    cols.into_iter()
+    let mut walk = Walk {
+        space,
+        axes: &axes,
+        current: vec![None; d],
+        cols,
+        rows: 0,
+        stop,
+    };
+    walk.enumerate(0)?;
+    walk.cols
+        .into_iter()
         .zip(kinds)
         .map(|(c, kind)| {
             let n = c.len() as u64;
@@ -219,31 +228,47 @@ pub fn grid(space: &Space, k: u64) -> Result<Vec<Column>> {
         .collect()
 }
 
-fn enumerate(
-    space: &Space,
-    axes: &[Vec<(Out, i64)>],
-    depth: usize,
-    current: &mut Vec<Option<(Out, i64)>>,
-    cols: &mut [Vec<Option<(Out, i64)>>],
-) {
-    if depth == space.order.len() {
-        for (col, v) in cols.iter_mut().zip(current.iter()) {
-            col.push(*v);
+/// Rows between two calls of a grid's `stop` (a few milliseconds of work).
+const ROWS_PER_CHECK: u64 = 1 << 18;
+
+/// The walk over the grid: the point being built and the columns it is appended to.
+struct Walk<'a> {
+    space: &'a Space,
+    axes: &'a [Vec<(Out, i64)>],
+    current: Vec<Option<(Out, i64)>>,
+    cols: Vec<Vec<Option<(Out, i64)>>>,
+    rows: u64,
+    stop: &'a mut dyn FnMut() -> bool,
+}
+
+impl Walk<'_> {
+    fn enumerate(&mut self, depth: usize) -> Result<()> {
+        if depth == self.space.order.len() {
+            for (col, v) in self.cols.iter_mut().zip(self.current.iter()) {
+                col.push(*v);
+            }
+            self.rows += 1;
+            if self.rows % ROWS_PER_CHECK == 0 && (self.stop)() {
+                return Err(Error::Interrupted {
+                    func: "Space.grid".into(),
+                });
+            }
+            return Ok(());
         }
-        return;
-    }
-    let p = space.order[depth];
-    let on = space.conds[p]
-        .iter()
-        .all(|(j, allowed)| current[*j].is_some_and(|(_, l)| allowed.contains(&l)));
-    if on {
-        for &v in &axes[p] {
-            current[p] = Some(v);
-            enumerate(space, axes, depth + 1, current, cols);
+        let p = self.space.order[depth];
+        let on = self.space.conds[p]
+            .iter()
+            .all(|(j, allowed)| self.current[*j].is_some_and(|(_, l)| allowed.contains(&l)));
+        if on {
+            for &v in &self.axes[p] {
+                self.current[p] = Some(v);
+                self.enumerate(depth + 1)?;
+            }
+        } else {
+            self.current[p] = None;
+            self.enumerate(depth + 1)?;
         }
-    } else {
-        current[p] = None;
-        enumerate(space, axes, depth + 1, current, cols);
+        self.current[p] = None;
+        Ok(())
     }
-    current[p] = None;
 }
