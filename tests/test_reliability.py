@@ -312,6 +312,15 @@ def test_sigint_during_a_long_call_raises_keyboard_interrupt(call: str) -> None:
 # ---- clear errors ------------------------------------------------------------------------------
 
 S = lr.cosine(1.0, 0.0, 10)
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    d: dict[str, Any] = {"kind": "constant", "value": 1.0}
+    for _ in range(depth):
+        d = {"kind": "warmup", "steps": 1, "then": d}
+    return d
+
+
 STEPS_RULE = "Schedule(): steps must be a real number or an array of real numbers (int or float), "
 
 BAD_INPUT: list[tuple[Callable[[], object], type[Exception], str]] = [
@@ -324,6 +333,17 @@ BAD_INPUT: list[tuple[Callable[[], object], type[Exception], str]] = [
         lambda: lr.from_dict({"kind": "constant", "value": -math.inf}),
         ValueError,
         "from_dict(): value must be a finite number, got -inf",
+    ),
+    (
+        lambda: lr.from_dict(_nested(5000)),
+        ValueError,
+        "from_dict(): data must be at most 256 levels deep, got deeper",
+    ),
+    (
+        lambda: lr.from_dict({"kind": "constant", "value": {1, 2}}),
+        TypeError,
+        "from_dict(): value must be a number, string, bool, None, list or dict, "
+        "got an object of type 'set'",
     ),
     (
         lambda: lr.from_dict({"kind": ""}),
