@@ -17,8 +17,11 @@ pub enum Error {
     Type { func: String, message: String },
     /// Text that is not an expression of the schedule language.
     Parse { position: usize, message: String },
-    /// An output too large to allocate.
-    Memory { requested: String },
+    /// Storage too large to allocate: `values(): cannot allocate memory for 10 x 5 float64
+    /// values`.
+    Memory { func: String, requested: String },
+    /// A long computation given up on request (Ctrl-C, seen by the binding).
+    Interrupted { func: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -30,6 +33,13 @@ impl Error {
             param: param.to_owned(),
             rule: rule.into(),
             got: got.into(),
+        }
+    }
+
+    pub fn memory(func: &str, requested: impl Into<String>) -> Self {
+        Error::Memory {
+            func: func.to_owned(),
+            requested: requested.into(),
         }
     }
 
@@ -54,9 +64,10 @@ impl fmt::Display for Error {
             Error::Parse { position, message } => {
                 write!(f, "parse(): {message} at position {position}")
             }
-            Error::Memory { requested } => {
-                write!(f, "cannot allocate {requested} for the schedule's values")
+            Error::Memory { func, requested } => {
+                write!(f, "{func}(): cannot allocate memory for {requested}")
             }
+            Error::Interrupted { func } => write!(f, "{func}(): interrupted"),
         }
     }
 }

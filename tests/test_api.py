@@ -285,7 +285,8 @@ BAD_INPUT = [
     (
         lambda: lr.cosine(1, 0, 10)("3"),
         TypeError,
-        "Schedule(): steps must be a number or an array of numbers, got an object of type 'str'",
+        "Schedule(): steps must be a real number or an array of real numbers (int or float), "
+        "got '3' of type 'str'",
     ),
     (
         lambda: lr.cosine(1, 0, 10).values(-1),
@@ -299,13 +300,13 @@ BAD_INPUT = [
     ),
     (
         lambda: lr.cosine(1, 0, 10).values(1.5),
-        ValueError,
-        "values(): n must be a non-negative integer, got 1.5",
+        TypeError,
+        "values(): n must be an integer, got 1.5 of type 'float'",
     ),
     (
         lambda: lr.cosine(1, 0, 10).values("5"),
         TypeError,
-        "values(): n must be an integer, got an object of type 'str'",
+        "values(): n must be an integer, got '5' of type 'str'",
     ),
     (
         lambda: lr.parse("__import__('os').system('echo hacked')"),
@@ -350,7 +351,7 @@ BAD_INPUT = [
     (
         lambda: lr.from_dict({"kind": "eval", "x": 1}),
         TypeError,
-        "eval(): is not a schedule function of lrcore",
+        "from_json(): kind must be the name of one of lrcore's schedule functions, got \"eval\"",
     ),
 ]
 
@@ -363,10 +364,12 @@ def test_bad_input_raises_clear_errors(call: Any, error: type[Exception], messag
 
 
 def test_arrays_too_large_to_allocate_raise_memory_error() -> None:
-    with pytest.raises(MemoryError, match=r"Unable to allocate 8.00 PiB"):
+    with pytest.raises(MemoryError) as info:
         lr.cosine(1, 0, 10).values(2**50)
-    with pytest.raises(MemoryError, match=r"Unable to allocate"):
+    assert str(info.value) == f"values(): cannot allocate memory for {2**50} float64 values"
+    with pytest.raises(MemoryError) as info:
         lr.cosine([1.0, 2.0], 0, 10).values(2**52)
+    assert str(info.value) == f"values(): cannot allocate memory for 2 x {2**52} float64 values"
 
 
 def test_deep_nesting_is_an_error_not_a_crash() -> None:

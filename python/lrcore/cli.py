@@ -28,6 +28,10 @@ DEFAULT_PLOT_STEPS = 1000
 #: Most points drawn per line; longer ranges are drawn at evenly spaced steps.
 MAX_PLOT_POINTS = 20_000
 
+#: Most lines ``lrcore plot`` draws (a batch draws one per schedule): more are unreadable
+#: overlaid, and matplotlib would take minutes over them.
+MAX_PLOT_LINES = 256
+
 
 class _Fail(ValueError):
     """A user error to report in one line."""
@@ -57,6 +61,14 @@ def _parse(text: str) -> Any:
         return lr.parse(text)
     except (ValueError, TypeError) as e:
         raise _Fail(f"bad expression {text!r}: {e}") from None
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether paths ``a`` and ``b`` name one file (``b`` may not exist yet)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _write_text(path: str, text: str) -> None:
@@ -103,6 +115,8 @@ def _cmd_sample(args: argparse.Namespace) -> int:
                 text = f.read()
     except OSError as e:
         raise _Fail(f"cannot read {args.space}: {e.strerror}") from None
+    if args.output != "-" and args.space != "-" and _same_file(args.space, args.output):
+        raise _Fail(f"-o must not be the input file (it would overwrite it), got {args.output}")
     space = search.Space.from_json(text)
     trials = space.sample(args.n, seed=args.seed, method=args.method, start=args.start)
     fmt = args.format or ("csv" if str(args.output).endswith(".csv") else "jsonl")
@@ -200,6 +214,12 @@ def plot_schedules(
         raise _Fail(f"got {len(labels)} --label for {len(exprs)} expressions")
     schedules = [_parse(e) for e in exprs]
     mom = _parse(momentum) if momentum is not None else None
+    count = sum(s.batch_size or 1 for s in [*schedules, *([mom] if mom is not None else [])])
+    if count > MAX_PLOT_LINES:
+        raise _Fail(
+            f"at most {MAX_PLOT_LINES} lines can be drawn (one per schedule of a batch), "
+            f"got {count}: plot fewer schedules"
+        )
     _count("--steps", steps, 1)
     if steps is None:
         ends = [s.total_steps or 0 for s in [*schedules, *([mom] if mom is not None else [])]]
@@ -482,11 +502,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
-    except (_Fail, ValueError, TypeError, OSError, ImportError, MemoryError) as e:
+    except Exception as e:
+        # Every failure is one line, never a traceback; an unforeseen one says what it was.
         if isinstance(e, OSError) and e.strerror and e.filename:
             message = f"{e.filename}: {e.strerror}"
         else:
-            message = str(e).splitlines()[0] if str(e) else type(e).__name__
+            message = str(e).splitlines()[0] if str(e) else ""
+            expected = (ValueError, TypeError, OSError, ImportError, MemoryError)
+            if not message or not isinstance(e, expected):
+                message = f"{type(e).__name__}: {message}".rstrip(": ")
         print(f"lrcore {args.command}: error: {message}", file=sys.stderr)
         return 1
 

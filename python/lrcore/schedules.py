@@ -26,6 +26,7 @@ IEEE division there.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any, Literal, Union
 
@@ -322,5 +323,40 @@ def stack(schedules: Sequence[ScheduleLike]) -> Schedule:
 
 
 def from_dict(data: dict[str, Any]) -> Schedule:
-    """Rebuilds a schedule from :meth:`Schedule.to_dict`, checking it like any call."""
-    return from_json(json.dumps(data))
+    """Rebuilds a schedule from :meth:`Schedule.to_dict`, checking it like any call.
+
+    numpy scalars and arrays count as the numbers they hold; NaN and infinities are refused,
+    as the JSON form has none.
+    """
+    if not isinstance(data, dict):
+        raise TypeError(
+            f"from_dict(): data must be a dict (as Schedule.to_dict() gives), "
+            f"got an object of type '{type(data).__name__}'"
+        )
+    return from_json(json.dumps(_json_value(data, "data", 0), allow_nan=False))
+
+
+_MAX_DICT_DEPTH = 256
+"""Deepest nesting ``from_dict`` follows; the loader's own limit is far below it."""
+
+
+def _json_value(x: object, key: str, depth: int) -> Any:
+    """``x`` as plain JSON values for :func:`from_dict`; ``key`` names it in errors."""
+    if depth > _MAX_DICT_DEPTH:
+        raise ValueError(
+            f"from_dict(): data must be at most {_MAX_DICT_DEPTH} levels deep, got deeper"
+        )
+    if isinstance(x, (np.generic, np.ndarray)):
+        x = x.tolist()
+    if isinstance(x, dict):
+        return {k: _json_value(v, str(k), depth + 1) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_value(v, key, depth + 1) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        raise ValueError(f"from_dict(): {key} must be a finite number, got {x!r}")
+    if x is None or isinstance(x, (str, int, float)):
+        return x
+    raise TypeError(
+        f"from_dict(): {key} must be a number, string, bool, None, list or dict, "
+        f"got an object of type '{type(x).__name__}'"
+    )

@@ -1,6 +1,7 @@
 //! Python objects to core arguments, and core errors to Python exceptions.
 
-use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
+use numpy::{PyArray1, PyArrayMethods};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString, PyTuple};
 
@@ -15,6 +16,7 @@ impl From<Error> for PyErr {
             Error::Value { .. } | Error::Parse { .. } => PyValueError::new_err(message),
             Error::Type { .. } => PyTypeError::new_err(message),
             Error::Memory { .. } => PyMemoryError::new_err(message),
+            Error::Interrupted { .. } => PyKeyboardInterrupt::new_err(message),
         }
     }
 }
@@ -44,8 +46,11 @@ pub(crate) fn to_arg(obj: &Bound<'_, PyAny>) -> PyResult<Arg> {
                 .collect::<PyResult<_>>()?,
         ));
     }
-    // numpy arrays and numpy scalars: their `tolist()` gives plain Python values.
     if obj.hasattr("dtype")? && obj.hasattr("tolist")? {
+        if let Some(numbers) = real_vector(obj)? {
+            return Ok(numbers);
+        }
+        // Other numpy arrays and numpy scalars: `tolist()` gives plain Python values.
         return to_arg(&obj.call_method0("tolist")?);
     }
     Ok(Arg::Unsupported(obj.get_type().name()?.to_string()))
@@ -63,4 +68,31 @@ pub(crate) fn number(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
         }),
         Err(e) => Err(e),
     }
+}
+
+/// A 1-D numpy array of integers or floats as a list of numbers, read straight from the
+/// array (no Python float per element) into storage that is checked before it is taken: a
+/// batch too large for memory is a MemoryError naming its length, never an abort.
+fn real_vector(obj: &Bound<'_, PyAny>) -> PyResult<Option<Arg>> {
+    let kind: String = obj.getattr("dtype")?.getattr("kind")?.extract()?;
+    let ndim: usize = obj.getattr("ndim")?.extract()?;
+    if ndim != 1 || !"iuf".contains(kind.as_str()) {
+        return Ok(None);
+    }
+    let array = obj
+        .py()
+        .import("numpy")?
+        .call_method1("asarray", (obj, "float64"))?
+        .cast_into::<PyArray1<f64>>()?;
+    let readonly = array.readonly();
+    let view = readonly.as_array();
+    let mut items = Vec::new();
+    items.try_reserve_exact(view.len()).map_err(|_| {
+        PyErr::from(Error::memory(
+            "Schedule",
+            format!("a batch of {} schedules", view.len()),
+        ))
+    })?;
+    items.extend(view.iter().map(|&x| Arg::Num(x)));
+    Ok(Some(Arg::List(items)))
 }

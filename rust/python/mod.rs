@@ -19,6 +19,9 @@ mod core_module {
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        // Loads numpy's C API now: loaded lazily, at the first array, a Ctrl-C arriving
+        // meanwhile would surface as a panic instead of a KeyboardInterrupt.
+        numpy::PyArray1::<f64>::zeros(m.py(), 0, false);
         m.add("__version__", env!("CARGO_PKG_VERSION"))
     }
 }

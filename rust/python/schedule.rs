@@ -1,12 +1,13 @@
 //! The frozen `Schedule` pyclass and the module functions that build one.
 
+use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::time::Instant;
 
-use numpy::ndarray::{ArrayD, IxDyn};
-use numpy::{AllowTypeChange, IntoPyArray, PyArrayDyn, PyArrayLikeDyn, PyArrayMethods};
+use numpy::{IntoPyArray, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn};
 use pyo3::basic::CompareOp;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString, PyTuple};
 
@@ -41,17 +42,190 @@ pub(crate) fn check_step(t: f64) -> PyResult<f64> {
     }
 }
 
-fn count_of(func: &str, param: &str, obj: &Bound<'_, PyAny>, min: u64) -> PyResult<u64> {
-    match to_arg(obj)? {
-        Arg::Num(x) => Ok(count(func, param, x, min)?),
-        _ => Err(PyTypeError::new_err(format!(
-            "{func}(): {param} must be an integer, got an object of type '{}'",
-            obj.get_type().name()?
-        ))),
+/// Seconds of work per part of a heavy evaluation, between two checks for signals.
+const PART_TIME: f64 = 0.025;
+
+/// Fewest values per part: a row is spread over threads from 2**17 values, so smaller parts
+/// would leave cores idle. Only the costliest schedules take longer than [`PART_TIME`] then
+/// (a sum of 64 `noise` terms, 29 µs a value: about 2 s on 2 cores).
+const MIN_PART: usize = 1 << 17;
+
+/// Most values per part (128 MiB of output).
+const MAX_PART: usize = 1 << 24;
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default()
+}
+
+/// The numpy dtype kind (`'i'`, `'f'`, `'b'`, …) of a numpy scalar; None for anything else.
+fn numpy_scalar_kind(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    let generic = obj.py().import("numpy")?.getattr("generic")?;
+    if !obj.is_instance(&generic)? {
+        return Ok(None);
+    }
+    Ok(Some(obj.getattr("dtype")?.getattr("kind")?.extract()?))
+}
+
+/// A step given as one number: a Python int or float (not a bool) or a numpy integer or
+/// float scalar; None for anything else (an array, a list), which the caller reads as steps.
+fn scalar_step(t: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    if (t.is_instance_of::<PyInt>() || t.is_instance_of::<PyFloat>())
+        && !t.is_instance_of::<PyBool>()
+    {
+        return number(t).map(Some);
+    }
+    match numpy_scalar_kind(t)? {
+        Some(kind) if REAL_KINDS.contains(kind.as_str()) => {
+            number(&t.call_method0("item")?).map(Some)
+        }
+        _ => Ok(None),
     }
 }
 
+/// numpy dtype kinds of real numbers: signed and unsigned integers, floats.
+const REAL_KINDS: &str = "iuf";
+
+/// Steps given as an array (or list) of real numbers, as float64. numpy would turn "3" into
+/// 3.0, True into 1.0 and drop an imaginary part; each is a caller's mistake, so only integer
+/// and float dtypes pass.
+fn step_array<'py>(t: &Bound<'py, PyAny>) -> PyResult<PyReadonlyArrayDyn<'py, f64>> {
+    let rejected = |what: String| {
+        PyTypeError::new_err(format!(
+            "Schedule(): steps must be a real number or an array of real numbers (int or float), got {what}"
+        ))
+    };
+    if t.is_instance_of::<PyString>()
+        || t.is_instance_of::<PyBytes>()
+        || t.is_instance_of::<PyBool>()
+    {
+        return Err(rejected(format!(
+            "{} of type '{}'",
+            t.repr()?,
+            type_name(t)
+        )));
+    }
+    let numpy = t.py().import("numpy")?;
+    let array = numpy
+        .call_method1("asarray", (t,))
+        .map_err(|_| rejected(format!("an object of type '{}'", type_name(t))))?;
+    let dtype = array.getattr("dtype")?;
+    let kind: String = dtype.getattr("kind")?.extract()?;
+    if !REAL_KINDS.contains(kind.as_str()) {
+        return Err(rejected(format!(
+            "an object of type '{}' with dtype {}",
+            type_name(t),
+            dtype.str()?
+        )));
+    }
+    Ok(numpy
+        .call_method1("asarray", (array, "float64"))?
+        .cast_into::<PyArrayDyn<f64>>()?
+        .readonly())
+}
+
+/// A fresh float64 array: numpy allocates it, raising MemoryError when it cannot (and asking
+/// the kernel for huge pages on large arrays); the kernels then write every element once.
+fn empty<'py>(
+    py: Python<'py>,
+    func: &str,
+    shape: Vec<usize>,
+) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    let described = shape
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(" x ");
+    let array = py
+        .import("numpy")?
+        .call_method1("empty", (shape,))
+        .map_err(|e| {
+            if e.is_instance_of::<PyMemoryError>(py) {
+                PyMemoryError::new_err(format!(
+                    "{func}(): cannot allocate memory for {described} float64 values"
+                ))
+            } else {
+                e
+            }
+        })?;
+    Ok(array.cast_into::<PyArrayDyn<f64>>()?)
+}
+
+/// A count given by the caller: a Python int (not a bool) or a numpy integer; a float, even
+/// 2.0, is a TypeError.
+fn count_of(func: &str, param: &str, obj: &Bound<'_, PyAny>, min: u64) -> PyResult<u64> {
+    let integral = (obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>())
+        || numpy_scalar_kind(obj)?.is_some_and(|k| k == "i" || k == "u");
+    if !integral {
+        return Err(PyTypeError::new_err(format!(
+            "{func}(): {param} must be an integer, got {} of type '{}'",
+            obj.repr()?,
+            type_name(obj)
+        )));
+    }
+    Ok(count(
+        func,
+        param,
+        number(&obj.call_method0("__index__")?)?,
+        min,
+    )?)
+}
+
 impl PySchedule {
+    /// Fills `out` (a fresh array of one row of `n` values per schedule) with
+    /// `fill(batch, first, part)`: the values of columns `first …` of `batch`'s rows into `part`.
+    /// Heavy work runs without the GIL in parts (pieces of one row, or whole rows when rows are
+    /// short) sized to take about [`PART_TIME`] each, re-taking the GIL between parts to check
+    /// for signals, so Ctrl-C raises KeyboardInterrupt promptly however costly the schedule;
+    /// the half-filled array is then dropped, never returned.
+    fn fill_rows(
+        &self,
+        py: Python<'_>,
+        n: usize,
+        out: &Bound<'_, PyArrayDyn<f64>>,
+        fill: impl Fn(&Batch, usize, &mut [f64]) + Sync,
+    ) -> PyResult<()> {
+        let mut writable = out.readwrite();
+        let out = writable
+            .as_slice_mut()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        if n == 0 {
+            return Ok(());
+        }
+        if !self.inner.is_heavy(n) {
+            fill(&self.inner, 0, out);
+            return Ok(());
+        }
+        let items = self.inner.items();
+        let (mut row, mut col, mut width) = (0, 0, MIN_PART);
+        while row < items.len() {
+            let (rows, cols) = if col > 0 || n >= width {
+                (1, width.min(n - col))
+            } else {
+                ((width / n).min(items.len() - row), n)
+            };
+            let batch = if rows == items.len() {
+                Cow::Borrowed(&self.inner)
+            } else {
+                Cow::Owned(Batch::many(items[row..row + rows].to_vec()))
+            };
+            let first = row * n + col;
+            let part = &mut out[first..first + rows * cols];
+            let started = Instant::now();
+            py.detach(|| fill(&batch, col, part));
+            let took = started.elapsed().as_secs_f64().max(1e-6);
+            py.check_signals()?;
+            width = ((width as f64 * PART_TIME / took) as usize).clamp(MIN_PART, MAX_PART);
+            col += cols;
+            if col == n {
+                (row, col) = (row + rows, 0);
+            }
+        }
+        Ok(())
+    }
+
     /// `func(self, other)` for an operator; `None` when `other` is neither a schedule nor a
     /// number, so Python can try the reflected operation.
     fn binary<'py>(
@@ -84,51 +258,48 @@ impl PySchedule {
 
 #[pymethods]
 impl PySchedule {
-    /// The value at step `t` (int or float >= 0), or a float64 array for an array of steps.
-    /// A batch of B schedules gives a (B,) array, or (B, *t.shape).
+    /// The value at step `t` (int or float >= 0, a numpy integer or float too) as a Python
+    /// float, or a float64 array for an array of steps. A batch of B schedules gives a (B,)
+    /// array, or (B, *t.shape). Steps must be real numbers: bool, complex, datetime, text and
+    /// object steps raise TypeError.
     fn __call__<'py>(&self, py: Python<'py>, t: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let scalar = (t.is_instance_of::<PyInt>() || t.is_instance_of::<PyFloat>())
-            && !t.is_instance_of::<PyBool>();
-        if scalar {
-            let t = check_step(number(t)?)?;
+        if let Some(t) = scalar_step(t)? {
+            let t = check_step(t)?;
             return match self.inner.as_single() {
                 Some(one) => Ok(PyFloat::new(py, one.value(t)).into_any()),
                 None => Ok(self.inner.eval_many(&[t])?.into_pyarray(py).into_any()),
             };
         }
-        // numpy would turn "3" into 3.0; steps given as text are a caller's mistake.
-        let textual = t.is_instance_of::<PyString>()
-            || t.is_instance_of::<PyBytes>()
-            || t.getattr("dtype")
-                .and_then(|d| d.getattr("kind"))
-                .and_then(|k| k.extract::<String>())
-                .is_ok_and(|k| k == "U" || k == "S");
-        let numeric = !textual;
-        let array: Option<PyArrayLikeDyn<'py, f64, AllowTypeChange>> =
-            if numeric { t.extract().ok() } else { None };
-        let array = array.ok_or_else(|| {
-            PyTypeError::new_err(format!(
-                "Schedule(): steps must be a number or an array of numbers, got an object of type '{}'",
-                t.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-            ))
-        })?;
+        let array = step_array(t)?;
         let view = array.as_array();
         let mut shape = view.shape().to_vec();
-        let steps: Vec<f64> = view.iter().copied().collect();
+        // A contiguous array is read in place; only a strided view is copied (checked).
+        let steps: Cow<'_, [f64]> = match view.as_slice() {
+            Some(steps) => Cow::Borrowed(steps),
+            None => {
+                let mut copy = Vec::new();
+                copy.try_reserve_exact(view.len()).map_err(|_| {
+                    PyErr::from(Error::memory(
+                        "Schedule",
+                        format!("a copy of {} steps", view.len()),
+                    ))
+                })?;
+                copy.extend(view.iter().copied());
+                Cow::Owned(copy)
+            }
+        };
         if let Some(&bad) = steps.iter().find(|&&x| !(x.is_finite() && x >= 0.0)) {
             check_step(bad)?;
         }
-        let values = if self.inner.is_heavy(steps.len()) {
-            py.detach(|| self.inner.eval_many(&steps))?
-        } else {
-            self.inner.eval_many(&steps)?
-        };
         if let Some(b) = self.inner.batch_size() {
             shape.insert(0, b);
         }
-        let out = ArrayD::from_shape_vec(IxDyn(&shape), values)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        Ok(out.into_pyarray(py).into_any())
+        let out = empty(py, "Schedule", shape)?;
+        self.fill_rows(py, steps.len(), &out, |batch, first, part| {
+            let cols = part.len() / batch.items().len();
+            batch.eval_into(&steps[first..first + cols], part)
+        })?;
+        Ok(out.into_any())
     }
 
     /// Values of steps `start … start + n − 1` as a float64 array: (n,) for a schedule,
@@ -142,39 +313,29 @@ impl PySchedule {
     ) -> PyResult<Bound<'py, PyAny>> {
         let n = count_of("values", "n", n, 0)?;
         let start = start.map_or(Ok(0), |s| count_of("values", "start", s, 0))?;
-        let len = usize::try_from(n).map_err(|_| {
-            PyErr::from(Error::Memory {
-                requested: format!("{n} float64 values"),
-            })
-        })?;
+        let len = usize::try_from(n)
+            .map_err(|_| PyErr::from(Error::memory("values", format!("{n} float64 values"))))?;
         let shape = match self.inner.batch_size() {
             None => vec![len],
             Some(b) => vec![b, len],
         };
-        // numpy allocates (raising MemoryError when it cannot, and asking the kernel for huge
-        // pages on large arrays); the kernel then writes every element exactly once.
-        let array = py
-            .import("numpy")?
-            .call_method1("empty", (shape,))?
-            .cast_into::<PyArrayDyn<f64>>()?;
-        {
-            let mut writable = array.readwrite();
-            let out = writable
-                .as_slice_mut()
-                .map_err(|e| PyValueError::new_err(e.to_string()))?;
-            if self.inner.is_heavy(len) {
-                py.detach(|| self.inner.values_into(start, out));
-            } else {
-                self.inner.values_into(start, out);
-            }
-        }
-        Ok(array.into_any())
+        let out = empty(py, "values", shape)?;
+        self.fill_rows(py, len, &out, |batch, first, part| {
+            batch.values_into(start + first as u64, part)
+        })?;
+        Ok(out.into_any())
     }
 
     /// The value of each schedule (one for a single schedule, B for a batch) at step `t`, as
     /// a list of floats.
     fn values_at(&self, t: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
-        let t = check_step(number(t)?)?;
+        let t = scalar_step(t)?.ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "values_at(): t must be a real number (int or float), got an object of type '{}'",
+                type_name(t)
+            ))
+        })?;
+        let t = check_step(t)?;
         Ok(self.inner.items().iter().map(|s| s.value(t)).collect())
     }
 

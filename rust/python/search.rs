@@ -13,12 +13,7 @@ use crate::search::{
 };
 
 fn err(e: Error) -> PyErr {
-    match e {
-        Error::Memory { requested } => {
-            PyMemoryError::new_err(format!("cannot allocate {requested} of trials"))
-        }
-        other => other.into(),
-    }
+    e.into()
 }
 
 fn field<'py, T: FromPyObjectOwned<'py>>(
@@ -103,11 +98,7 @@ fn empty<'py, T: Element>(
     k: usize,
     n: usize,
 ) -> PyResult<Bound<'py, PyArray2<T>>> {
-    let memory = || {
-        err(Error::Memory {
-            requested: format!("{n} rows"),
-        })
-    };
+    let memory = || err(Error::memory("Space.sample", format!("{n} rows")));
     let size = k.checked_mul(n).ok_or_else(memory)?;
     let item = std::mem::size_of::<T>();
     let pad = if size.saturating_mul(item) >= HUGE_PAGE {
@@ -309,11 +300,8 @@ impl PySearchSpace {
         let space = &self.inner;
         let method = Method::parse(method).map_err(err)?;
         search::check(space, n, method, start).map_err(err)?;
-        let rows = usize::try_from(n).map_err(|_| {
-            err(Error::Memory {
-                requested: format!("{n} rows"),
-            })
-        })?;
+        let rows = usize::try_from(n)
+            .map_err(|_| err(Error::memory("Space.sample", format!("{n} rows"))))?;
         let kinds = search::kinds(space);
         let d = kinds.len();
         let tables = tables.unwrap_or_else(|| (0..d).map(|_| None).collect());
@@ -358,7 +346,17 @@ impl PySearchSpace {
 
     /// Columns of the grid with k points per float axis.
     fn grid<'py>(&self, py: Python<'py>, k: u64) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let cols = py.detach(|| search::grid(&self.inner, k)).map_err(err)?;
+        // Ctrl-C: the grid asks every few milliseconds; the GIL is re-taken briefly to look.
+        let mut signal: Option<PyErr> = None;
+        let mut stop = || {
+            signal = Python::attach(|py| py.check_signals()).err();
+            signal.is_some()
+        };
+        let cols = py.detach(|| search::grid(&self.inner, k, &mut stop));
+        let cols = match (cols, signal) {
+            (Err(Error::Interrupted { .. }), Some(signal)) => return Err(signal),
+            (cols, _) => cols.map_err(err)?,
+        };
         Ok(columns(py, cols))
     }
 

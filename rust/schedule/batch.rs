@@ -80,6 +80,13 @@ impl Batch {
     /// Values at each step in `steps`, schedule-major: `items.len() × steps.len()`.
     pub fn eval_many(&self, steps: &[f64]) -> Result<Vec<f64>> {
         let mut out = allocate(self.items.len(), steps.len())?;
+        self.eval_into(steps, &mut out);
+        Ok(out)
+    }
+
+    /// Writes the values at each step in `steps` into `out`, schedule-major: `out` holds
+    /// `items.len()` rows of `steps.len()` (the binding supplies a numpy array).
+    pub fn eval_into(&self, steps: &[f64], out: &mut [f64]) {
         let parallel = steps.len() >= PARALLEL_MIN;
         for (schedule, row) in self.items.iter().zip(out.chunks_mut(steps.len().max(1))) {
             let eval = |(slots, ts): (&mut [f64], &[f64])| {
@@ -95,7 +102,6 @@ impl Batch {
                 eval((row, steps));
             }
         }
-        Ok(out)
     }
 
     /// Values of steps `start … start + n − 1`, schedule-major: `items.len() × n`.
@@ -127,9 +133,7 @@ impl Batch {
 
 /// A zeroed buffer of `rows × cols` f64, or [`Error::Memory`] when it cannot be had.
 fn allocate(rows: usize, cols: usize) -> Result<Vec<f64>> {
-    let too_large = || Error::Memory {
-        requested: format!("{rows} x {cols} float64 values"),
-    };
+    let too_large = || Error::memory("Schedule", format!("{rows} x {cols} float64 values"));
     let len = rows.checked_mul(cols).ok_or_else(too_large)?;
     let mut out = Vec::new();
     out.try_reserve_exact(len).map_err(|_| too_large())?;

@@ -8,9 +8,6 @@ use super::signature::{build, params, Arg, MAX_DEPTH};
 use super::Batch;
 use crate::error::{Error, Result};
 
-/// Longest expression accepted; a real schedule is a few hundred characters.
-const MAX_LEN: usize = 1 << 20;
-
 #[derive(Clone, Debug, PartialEq)]
 enum Token {
     Num(f64),
@@ -20,12 +17,36 @@ enum Token {
     End,
 }
 
+/// A numeric literal as Python reads it: underscores only between two digits (`1_000`, not
+/// `1__0` or `1_`), the value correctly rounded (Rust's `f64` parser is).
+fn number(literal: &str) -> Option<f64> {
+    let bytes = literal.as_bytes();
+    let digit_at = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(u8::is_ascii_digit);
+    let separators_ok = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'_')
+        .all(|(i, _)| digit_at(i.checked_sub(1)) && digit_at(Some(i + 1)));
+    if !separators_ok {
+        return None;
+    }
+    literal.replace('_', "").parse::<f64>().ok()
+}
+
 fn tokenize(text: &str) -> Result<Vec<(usize, Token)>> {
     let err = |position: usize, message: String| Error::Parse { position, message };
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        // No length limit (a batch's repr grows with the batch): the text is already in
+        // memory and reading it is linear, so only the token list's growth must be checked.
+        tokens.try_reserve(1).map_err(|_| {
+            Error::memory(
+                "parse",
+                format!("the tokens of a {}-character expression", text.len()),
+            )
+        })?;
         let c = bytes[i] as char;
         let start = i;
         if c.is_ascii_whitespace() {
@@ -47,10 +68,8 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>> {
                     i += 1;
                 }
             }
-            let literal = text[start..i].replace('_', "");
-            let value = literal
-                .parse::<f64>()
-                .map_err(|_| err(start, format!("malformed number '{}'", &text[start..i])))?;
+            let value = number(&text[start..i])
+                .ok_or_else(|| err(start, format!("malformed number '{}'", &text[start..i])))?;
             tokens.push((start, Token::Num(value)));
         } else if c.is_ascii_alphabetic() || c == '_' {
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
@@ -293,12 +312,6 @@ impl Parser {
 
 /// Reads an expression such as `warmup(1000, cosine(1e-3, 1e-5, 99_000)) * 0.5`.
 pub fn parse(text: &str) -> Result<Batch> {
-    if text.len() > MAX_LEN {
-        return Err(Error::Parse {
-            position: MAX_LEN,
-            message: format!("expression longer than {MAX_LEN} characters"),
-        });
-    }
     let mut parser = Parser {
         tokens: tokenize(text)?,
         pos: 0,

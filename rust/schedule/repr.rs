@@ -9,8 +9,32 @@ use serde_json::{Map, Value};
 use super::signature::{default_json, params, Kind, Param};
 use super::{Batch, Schedule};
 
-/// A float as Python's `repr` prints it: shortest round-trip digits, positional notation for
-/// decimal exponents in [-4, 16), scientific (`1e-05`, `1e+16`) outside.
+/// The digits Python's `repr` chooses, in Rust's `{:e}` form: the fewest significant digits
+/// that read back to `x` and, among those, the ones nearest `x` (ties to even). Rust's
+/// shortest form has the fewest digits but may take the other of two equally short
+/// candidates (`562949953421312.3` for 562949953421312.25); the correctly rounded form with
+/// that many digits is the nearest, and is taken whenever it reads back to `x` (it may not
+/// at a power of two, where the gap below is half the gap above).
+fn nearest_shortest(x: f64) -> String {
+    let shortest = format!("{x:e}");
+    let digits = shortest
+        .split('e')
+        .next()
+        .unwrap_or("")
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .count();
+    let nearest = format!("{x:.prec$e}", prec = digits.saturating_sub(1));
+    if nearest.parse::<f64>() == Ok(x) {
+        nearest
+    } else {
+        shortest
+    }
+}
+
+/// A float as Python's `repr` prints it: shortest round-trip digits (nearest `x` among the
+/// shortest), positional notation for decimal exponents in [-4, 16), scientific (`1e-05`,
+/// `1e+16`) outside.
 pub fn py_float(x: f64) -> String {
     if x.is_nan() {
         return "nan".into();
@@ -18,7 +42,7 @@ pub fn py_float(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "inf" } else { "-inf" }.into();
     }
-    let sci = format!("{x:e}");
+    let sci = nearest_shortest(x);
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let (sign, mantissa) = match mantissa.strip_prefix('-') {

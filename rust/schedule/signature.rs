@@ -341,9 +341,15 @@ pub fn build(func: &str, positional: Vec<Arg>, named: Vec<(String, Arg)>) -> Res
         return stack(func, &args[0]);
     }
     let size = batch_size(func, params, &args)?;
-    let items = (0..size.unwrap_or(1))
-        .map(|i| build_one(func, params, &args, size.map(|_| i)))
-        .collect::<Result<Vec<_>>>()?;
+    let n = size.unwrap_or(1);
+    // A batch's length comes from the caller: its storage is checked, never an abort.
+    let mut items = Vec::new();
+    items
+        .try_reserve_exact(n)
+        .map_err(|_| Error::memory(func, format!("a batch of {n} schedules")))?;
+    for i in 0..n {
+        items.push(build_one(func, params, &args, size.map(|_| i))?);
+    }
     Ok(match size {
         Some(_) => Batch::many(items),
         None => Batch::single(
@@ -1078,6 +1084,12 @@ fn json_schedule(map: &Map<String, Value>, depth: usize) -> Result<Batch> {
             "every schedule object needs a string 'kind'",
         ));
     };
+    if params(kind).is_none() {
+        return Err(Error::type_(
+            "from_json",
+            format!("kind must be the name of one of lrcore's schedule functions, got {kind:?}"),
+        ));
+    }
     let named = map
         .iter()
         .filter(|(k, _)| k.as_str() != "kind")

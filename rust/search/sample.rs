@@ -185,9 +185,9 @@ pub fn kinds(space: &Space) -> Vec<Kind> {
 /// lazily, by the threads that first write them).
 pub(crate) fn alloc<T: Clone + Default>(n: usize) -> Result<Vec<T>> {
     let mut probe: Vec<T> = Vec::new();
-    probe.try_reserve_exact(n).map_err(|_| Error::Memory {
-        requested: format!("{n} rows"),
-    })?;
+    probe
+        .try_reserve_exact(n)
+        .map_err(|_| Error::memory("Space.sample", format!("{n} rows")))?;
     drop(probe);
     Ok(vec![T::default(); n])
 }
@@ -257,9 +257,8 @@ pub fn check(space: &Space, n: u64, method: Method, start: u64) -> Result<()> {
 /// Rows `start … start + n − 1` of the stream (space, seed, method), one column per parameter.
 pub fn sample(space: &Space, n: u64, seed: u64, method: Method, start: u64) -> Result<Vec<Column>> {
     check(space, n, method, start)?;
-    let rows = usize::try_from(n).map_err(|_| Error::Memory {
-        requested: format!("{n} rows"),
-    })?;
+    let rows =
+        usize::try_from(n).map_err(|_| Error::memory("Space.sample", format!("{n} rows")))?;
     let mut cols = kinds(space)
         .into_iter()
         .map(|k| {

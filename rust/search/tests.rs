@@ -109,7 +109,7 @@ fn errors_name_the_rule() {
         "Space.sample(): method must be one of 'random', 'sobol', 'halton', 'lhs', got 'grid'"
     );
     assert_eq!(
-        err(grid(&s, 1)),
+        err(grid(&s, 1, &mut || false)),
         "Space.grid(): k must be an integer >= 2, got 1"
     );
 }
@@ -117,7 +117,7 @@ fn errors_name_the_rule() {
 #[test]
 fn grid_ends_and_conditions() {
     let s = space();
-    let cols = grid(&s, 3).unwrap();
+    let cols = grid(&s, 3, &mut || false).unwrap();
     // lr 3 × momentum 3 × warmup 3 × batch 4 × (opt 0: nesterov 2, opt 1: inactive → 3) × layers 3 × noise 3
     assert_eq!(cols[0].len(), 3 * 3 * 3 * 4 * 3 * 3 * 3);
     let Column::Float(lr) = &cols[0] else {

@@ -102,6 +102,14 @@ def _integer(func: str, name: str, x: object) -> int:
     return int(x)
 
 
+def _int64(func: str, name: str, x: object) -> int:
+    """An integer that an int64 column holds."""
+    v = _integer(func, name, x)
+    if not -(2**63) <= v < 2**63:
+        raise ValueError(f"{func}(): {name} must be an integer in [-2**63, 2**63), got {v}")
+    return v
+
+
 def _plain(x: object) -> Any:
     """numpy scalars to the Python values they stand for."""
     if isinstance(x, np.generic):
@@ -265,10 +273,10 @@ def integer(lo: int, hi: int, log: bool = False, step: int = 1) -> Distribution:
     return Distribution(
         "integer",
         {
-            "lo": _integer("integer", "lo", lo),
-            "hi": _integer("integer", "hi", hi),
+            "lo": _int64("integer", "lo", lo),
+            "hi": _int64("integer", "hi", hi),
             "log": bool(log),
-            "step": _integer("integer", "step", step),
+            "step": _int64("integer", "step", step),
         },
     )
 
@@ -472,6 +480,11 @@ class Space:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise ValueError(f"Space.from_json(): not valid JSON: {e}") from None
+        except RecursionError:
+            raise ValueError(
+                "Space.from_json(): text must be a space as Space.to_json() writes it, "
+                "got JSON nested too deeply to read"
+            ) from None
         return cls.from_dict(d)
 
 
@@ -479,6 +492,8 @@ def _count(func: str, name: str, x: object) -> int:
     v = _integer(func, name, x)
     if v < 0:
         raise ValueError(f"{func}(): {name} must be a non-negative integer, got {v}")
+    if v >= 2**64:
+        raise ValueError(f"{func}(): {name} must be an integer below 2**64, got {v}")
     return v
 
 
