@@ -112,6 +112,7 @@ fn call() -> impl Strategy<Value = (String, Vec<Arg>)> {
                 "cyclic",
                 "one_cycle",
                 "wsd",
+                "tanh",
             ][..],
         ),
         prop::collection::vec(prop_oneof![number(), count()], 1..4),
@@ -119,9 +120,11 @@ fn call() -> impl Strategy<Value = (String, Vec<Arg>)> {
         .prop_map(|(f, xs)| (f.to_owned(), xs.into_iter().map(Arg::Num).collect()));
     shape.prop_recursive(3, 12, 2, |inner| {
         (
-            // Not `restarts`: its cycle search at extreme steps is issue 16 item 2 (core13's),
-            // which replaces it with a closed form; add it here once that lands.
-            prop::sample::select(&["warmup", "noise", "add", "mul", "shift"][..]),
+            prop::sample::select(
+                &[
+                    "warmup", "noise", "add", "mul", "sub", "div", "shift", "restarts",
+                ][..],
+            ),
             inner.clone(),
             inner,
             count(),
@@ -132,6 +135,7 @@ fn call() -> impl Strategy<Value = (String, Vec<Arg>)> {
                 let args = match f {
                     "warmup" => vec![Arg::Num(n), Arg::Schedule(a)],
                     "noise" => vec![Arg::Schedule(a)],
+                    "restarts" => vec![Arg::Schedule(a), Arg::Num(1.0 + n / 1000.0)],
                     "shift" => return Some(("shift".into(), vec![Arg::Schedule(a), Arg::Num(n)])),
                     _ => vec![Arg::Schedule(a), Arg::Schedule(b)],
                 };
