@@ -433,7 +433,7 @@ fn fill_noise(seed: u64, start: u64, (pct, std): (f64, f64), out: &mut [f64]) {
     const BLOCK: usize = 1024;
     let mut keys = [0u64; BLOCK];
     let mut pending = [0usize; BLOCK];
-    let (mut first, mut second) = ([0.0; BLOCK], [0.0; BLOCK]);
+    let mut draws = [0.0; BLOCK];
     for (b, chunk) in out.chunks_mut(BLOCK).enumerate() {
         let step = start + (b * BLOCK) as u64;
         let mut left = chunk.len();
@@ -448,25 +448,39 @@ fn fill_noise(seed: u64, start: u64, (pct, std): (f64, f64), out: &mut [f64]) {
         );
         let mut k = 0;
         while left > 0 && k < NOISE_TRIES {
-            let (todo, a, b) = (&keys[..left], &mut first[..left], &mut second[..left]);
+            let (todo, tries) = (&keys[..left], &mut draws[..left]);
             vectorized(
                 #[inline(always)]
                 || {
-                    for ((&key, a), b) in todo.iter().zip(a).zip(b) {
-                        (*a, *b) = noise_pair(key, k, std);
+                    for (&key, n) in todo.iter().zip(tries.iter_mut()) {
+                        let (a, b) = noise_pair(key, k, std);
+                        *n = if a.abs() < pct { a } else { b };
                     }
                 },
             );
+            let tries = &draws[..left];
+            if k == 0 {
+                // The first pass covers the whole block in order: one vector loop.
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        for (v, &n) in chunk.iter_mut().zip(tries) {
+                            *v = if n.abs() < pct { *v + *v * n } else { *v };
+                        }
+                    },
+                );
+            } else {
+                for (&i, &n) in pending.iter().zip(tries) {
+                    if n.abs() < pct {
+                        chunk[i] += chunk[i] * n;
+                    }
+                }
+            }
             // Branch-free: a step's acceptance is a coin flip that a branch would mispredict.
             let mut kept = 0;
-            for j in 0..left {
-                let (i, a, b) = (pending[j], first[j], second[j]);
-                let n = if a.abs() < pct { a } else { b };
-                let hit = n.abs() < pct;
-                let v = chunk[i];
-                chunk[i] = if hit { v + v * n } else { v };
-                (pending[kept], keys[kept]) = (i, keys[j]);
-                kept += usize::from(!hit);
+            for (j, &n) in tries.iter().enumerate() {
+                (pending[kept], keys[kept]) = (pending[j], keys[j]);
+                kept += usize::from(!(n.abs() < pct));
             }
             left = kept;
             k += 1;

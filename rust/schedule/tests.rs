@@ -244,7 +244,10 @@ fn noise_blocks_equal_single_steps_through_rejections() {
         let mut out = vec![0.0; n];
         noisy.fill(start, &mut out);
         for (i, v) in out.iter().enumerate() {
-            assert_eq!(v.to_bits(), noisy.value((start + i) as f64).to_bits());
+            assert_eq!(
+                v.to_bits(),
+                noisy.value((start + i as u64) as f64).to_bits()
+            );
         }
     }
 }
