@@ -411,6 +411,12 @@ fn noise_pair(key: u64, k: u64, std: f64) -> (f64, f64) {
 /// happens.
 const NOISE_TRIES: u64 = 2048;
 
+/// Whether a noise candidate is kept: `|n| < pct`.
+#[inline(always)]
+fn accepted(n: f64, pct: f64) -> bool {
+    n.abs() < pct
+}
+
 /// timm's LR noise: a normal draw with deviation `std`, redrawn until `|n| < pct`: the first
 /// candidate of [`noise_pair`]'s tries `0, 1, …` (cosine before sine) below `pct` in
 /// magnitude, 0 if all [`NOISE_TRIES`] fail.
@@ -421,7 +427,7 @@ pub(crate) fn noise_factor(seed: u64, step: u64, pct: f64, std: f64) -> f64 {
             let (a, b) = noise_pair(key, k, std);
             [a, b]
         })
-        .find(|n| n.abs() < pct)
+        .find(|&n| accepted(n, pct))
         .unwrap_or(0.0)
 }
 
@@ -454,7 +460,7 @@ fn fill_noise(seed: u64, start: u64, (pct, std): (f64, f64), out: &mut [f64]) {
                 || {
                     for (&key, n) in todo.iter().zip(tries.iter_mut()) {
                         let (a, b) = noise_pair(key, k, std);
-                        *n = if a.abs() < pct { a } else { b };
+                        *n = if accepted(a, pct) { a } else { b };
                     }
                 },
             );
@@ -465,13 +471,13 @@ fn fill_noise(seed: u64, start: u64, (pct, std): (f64, f64), out: &mut [f64]) {
                     #[inline(always)]
                     || {
                         for (v, &n) in chunk.iter_mut().zip(tries) {
-                            *v = if n.abs() < pct { *v + *v * n } else { *v };
+                            *v = if accepted(n, pct) { *v + *v * n } else { *v };
                         }
                     },
                 );
             } else {
                 for (&i, &n) in pending.iter().zip(tries) {
-                    if n.abs() < pct {
+                    if accepted(n, pct) {
                         chunk[i] += chunk[i] * n;
                     }
                 }
@@ -480,7 +486,7 @@ fn fill_noise(seed: u64, start: u64, (pct, std): (f64, f64), out: &mut [f64]) {
             let mut kept = 0;
             for (j, &n) in tries.iter().enumerate() {
                 (pending[kept], keys[kept]) = (pending[j], keys[j]);
-                kept += usize::from(!(n.abs() < pct));
+                kept += usize::from(!accepted(n, pct));
             }
             left = kept;
             k += 1;
