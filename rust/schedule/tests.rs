@@ -263,6 +263,9 @@ fn fill_equals_value_across_joins_and_past_the_end() {
         "restarts(linear(1.0, 0.0, 3), mul=1.5, decay=0.9)",
         "restarts(cosine(1.0, 0.0, 1), mul=3.0)",
         "one_cycle(0.1, 30, three_phase=True) * cosine(1.0, 0.5, 50)",
+        // Phases ending between steps, the first just over one step long.
+        "one_cycle(0.1, 7, pct_start=0.15, three_phase=True)",
+        "one_cycle_momentum(9, pct_start=0.12, anneal='linear')",
         "noise(step_decay(1.0, 3), end=20).per_epoch(2)",
     ];
     for text in cases {
