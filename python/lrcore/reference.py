@@ -54,7 +54,7 @@ Fn = Callable[[float], float]
 
 _MASK64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
-_NOISE_TRIES = 4096
+_NOISE_TRIES = 2048
 
 
 def _pow(base: float, exponent: float) -> float:
@@ -292,21 +292,32 @@ def _mix(z: int) -> int:
     return z ^ (z >> 31)
 
 
-def uniform(seed: int, step: int, j: int) -> float:
-    """Draw ``j`` of step ``step``'s counter-based stream, uniform on (0, 1)."""
+def _draw(seed: int, step: int, j: int) -> int:
+    """Draw ``j`` (64 bits) of step ``step``'s counter-based stream."""
     key = _mix((seed + step * _GOLDEN) & _MASK64)
-    bits = _mix((key + (j + 1) * _GOLDEN) & _MASK64)
-    return ((bits >> 11) + 0.5) * 2.0**-53
+    return _mix((key + (j + 1) * _GOLDEN) & _MASK64)
+
+
+def uniform(seed: int, step: int, j: int) -> float:
+    """Draw ``j`` of step ``step``'s stream as a uniform on (0, 1): ``(m + 1/2) / 2**52`` with
+    ``m`` its top 52 bits."""
+    return ((_draw(seed, step, j) >> 12) + 0.5) * 2.0**-52
 
 
 def noise_factor(seed: int, step: int, pct: float, std: float) -> float:
-    """Box-Muller normal draw with deviation ``std``, redrawn until ``|n| < pct`` (else 0)."""
-    for i in range(_NOISE_TRIES):
-        u1 = uniform(seed, step, 2 * i)
-        u2 = uniform(seed, step, 2 * i + 1)
-        n = std * math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
-        if abs(n) < pct:
-            return n
+    """timm's noise: a normal draw with deviation ``std`` redrawn until ``|n| < pct`` (else 0).
+    Try ``k`` takes draws ``2k`` and ``2k + 1``: Box-Muller's ``std * r * cos(theta)``, then
+    ``std * r * sign * sin(theta)``, with ``r = sqrt(-2 ln u1)``, ``theta = pi u2`` and the sign
+    from the second draw's lowest bit. The platform's ``log``/``cos``/``sin``: the core's
+    IEEE-only ones agree within an ulp or two, not bit for bit."""
+    for k in range(_NOISE_TRIES):
+        b2 = _draw(seed, step, 2 * k + 1)
+        r = std * math.sqrt(-2.0 * math.log(uniform(seed, step, 2 * k)))
+        theta = math.pi * uniform(seed, step, 2 * k + 1)
+        sign = -1.0 if b2 & 1 else 1.0
+        for n in (r * math.cos(theta), sign * r * math.sin(theta)):
+            if abs(n) < pct:
+                return n
     return 0.0
 
 

@@ -310,8 +310,9 @@ def noise(
     a normal draw with deviation ``std`` redrawn until ``|n| < pct``.
 
     ``n`` depends only on ``(seed, floor(t))`` — any step can be evaluated alone, and values
-    repeat across runs and machines — but it comes from lrcore's own counter-based generator
-    (splitmix64 with Box-Muller), not torch's, so the draws differ from timm's.
+    repeat across runs and machines (IEEE-only ``ln``, ``cos`` and ``sin``, no platform maths)
+    — but it comes from lrcore's own counter-based generator (splitmix64 with Box-Muller, both
+    of a pair's normals used in turn), not torch's, so the draws differ from timm's.
     ``pct / std`` must be at least 0.01 so that a draw is always found quickly.
     """
     return build("noise", schedule, pct, std, seed, start, end)

@@ -7,7 +7,7 @@ use std::f64::consts::PI;
 
 use super::kernels::{self, pow};
 use super::{Anneal, CyclicMode, DecayMode, Schedule, WarmupShape, WsdDecay};
-use crate::search::rng;
+use crate::search::{math, rng};
 use crate::simd::vectorized;
 
 /// `a × b`, except that a zero factor gives 0 even where the other one overflowed to ±inf
@@ -30,8 +30,8 @@ fn geometric(start: f64, gamma: f64, n: f64) -> f64 {
 /// torch OneCycleLR's `_annealing_cos` / `_annealing_linear`, in torch's operation order.
 fn anneal(kind: Anneal, start: f64, end: f64, pct: f64) -> f64 {
     match kind {
-        // The platform's cos, as torch's math.cos: OneCycleLR's rates are matched bit for bit.
-        Anneal::Cos => end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0),
+        // torch's operation order, the crate's cosine (within 5e-16 of torch's math.cos).
+        Anneal::Cos => end + (start - end) / 2.0 * (kernels::cos_0_pi(PI * pct) + 1.0),
         Anneal::Linear => (end - start) * pct + start,
     }
 }
@@ -42,47 +42,97 @@ fn warmup_value(t: f64, start: f64, target: f64, steps: u64, shape: WarmupShape)
     let w = steps as f64;
     match shape {
         WarmupShape::Linear => start + (target - start) * (t / w),
-        WarmupShape::Cosine => start + (target - start) * ((1.0 - (PI * t / w).cos()) / 2.0),
+        WarmupShape::Cosine => {
+            start + (target - start) * ((1.0 - kernels::cos_0_pi(PI * t / w)) / 2.0)
+        }
         WarmupShape::Exponential => start * (target / start).powf(t / w),
     }
 }
 
 /// One-cycle phases as torch builds them: two phases `p0 → p1 → p2`, or three
-/// `p0 → p1 → p0 → p2`, ending at steps `pct·T − 1`, (`2·pct·T − 2`,) `T − 1`.
-/// Past `T − 1` the final value holds (torch extrapolates one step, then raises).
-fn one_cycle_value(
-    t: f64,
-    total_steps: u64,
-    pct_start: f64,
+/// `p0 → p1 → p0 → p2`, ending at steps `pct·T − 1`, (`2·pct·T − 2`,) `T − 1`; each as
+/// `(start, end, from, to)`, a phase starting where the one before ends. Step `t` lies in the
+/// first phase whose end is `>= t`, or the last. Past `T − 1` the final value holds (torch
+/// extrapolates one step, then raises).
+struct OneCycle {
+    phases: [(f64, f64, f64, f64); 3],
+    len: usize,
     kind: Anneal,
-    three_phase: bool,
-    [p0, p1, p2]: [f64; 3],
-) -> f64 {
-    let total = total_steps as f64;
-    let t = t.min(total - 1.0);
-    let first_end = pct_start * total - 1.0;
-    let phases: &[(f64, f64, f64)] = if three_phase {
-        &[
-            (first_end, p0, p1),
-            (2.0 * pct_start * total - 2.0, p1, p0),
-            (total - 1.0, p0, p2),
-        ]
-    } else {
-        &[(first_end, p0, p1), (total - 1.0, p1, p2)]
-    };
-    let mut phase_start = 0.0;
-    for (i, &(phase_end, from, to)) in phases.iter().enumerate() {
-        if t <= phase_end || i == phases.len() - 1 {
-            return anneal(
-                kind,
-                from,
-                to,
-                (t - phase_start) / (phase_end - phase_start),
-            );
+    last: f64,
+}
+
+impl OneCycle {
+    fn new(
+        total_steps: u64,
+        pct_start: f64,
+        kind: Anneal,
+        three_phase: bool,
+        [p0, p1, p2]: [f64; 3],
+    ) -> Self {
+        let total = total_steps as f64;
+        let first_end = pct_start * total - 1.0;
+        let last = total - 1.0;
+        let (phases, len) = if three_phase {
+            let second_end = 2.0 * pct_start * total - 2.0;
+            (
+                [
+                    (0.0, first_end, p0, p1),
+                    (first_end, second_end, p1, p0),
+                    (second_end, last, p0, p2),
+                ],
+                3,
+            )
+        } else {
+            let unused = (0.0, 0.0, 0.0, 0.0);
+            (
+                [(0.0, first_end, p0, p1), (first_end, last, p1, p2), unused],
+                2,
+            )
+        };
+        Self {
+            phases,
+            len,
+            kind,
+            last,
         }
-        phase_start = phase_end;
     }
-    p2
+
+    /// Phase `i`'s value at step `t`: torch's `_annealing_*` over the phase's fraction.
+    #[inline(always)]
+    fn phase_value(&self, i: usize, t: f64) -> f64 {
+        let (start, end, from, to) = self.phases[i];
+        anneal(
+            self.kind,
+            from,
+            to,
+            (t.min(self.last) - start) / (end - start),
+        )
+    }
+
+    fn value(&self, t: f64) -> f64 {
+        let t = t.min(self.last);
+        let i = self.phases[..self.len - 1]
+            .iter()
+            .position(|p| t <= p.1)
+            .unwrap_or(self.len - 1);
+        self.phase_value(i, t)
+    }
+
+    /// [`OneCycle::value`] at the steps `start, start + 1, …`, phase by phase: phase `i ≥ 1`
+    /// holds the whole steps above every earlier phase's end.
+    fn fill(&self, start: u64, out: &mut [f64]) {
+        let mut high = f64::NEG_INFINITY;
+        let bounds: Vec<u64> = self.phases[..self.len - 1]
+            .iter()
+            .map(|p| {
+                high = high.max(p.1);
+                (high.floor() + 1.0).max(0.0) as u64
+            })
+            .collect();
+        fill_segments(start, out, &bounds, |i, piece, t| {
+            kernels::for_steps(t, piece, |x| self.phase_value(i, x));
+        });
+    }
 }
 
 /// timm's TanhLRScheduler, one cycle: with `r = t / steps` and `x = lb·(1 − r) + ub·r`,
@@ -154,7 +204,7 @@ fn wsd_value(
         match decay {
             WsdDecay::OneMinusSqrt => end + (peak - end) * (1.0 - f.sqrt()),
             WsdDecay::Linear => end + (peak - end) * (1.0 - f),
-            WsdDecay::Cosine => end + (peak - end) * ((1.0 + (PI * f).cos()) / 2.0),
+            WsdDecay::Cosine => kernels::cosine_at(f, peak, end),
             WsdDecay::Power => end + (peak - end) * pow(1.0 - f, power),
             WsdDecay::Exp => peak * (end / peak).powf(f),
         }
@@ -324,29 +374,128 @@ impl RestartCycle {
     }
 }
 
-/// Draw `j` of step `step`'s stream, uniform on (0, 1): value `j` of the search generator's
-/// stream keyed by `mix64(seed + step·GAMMA)`. Counter-based, so a step's noise never depends
-/// on which other steps were evaluated.
-fn uniform(seed: u64, step: u64, j: u64) -> f64 {
-    let key = rng::mix64(seed.wrapping_add(step.wrapping_mul(rng::GAMMA)));
-    ((rng::at(key, j) >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+/// The key of step `step`'s stream: `mix64(seed + step·GAMMA)`. Counter-based, so a step's
+/// noise never depends on which other steps were evaluated.
+#[inline(always)]
+fn noise_key(seed: u64, step: u64) -> u64 {
+    rng::mix64(seed.wrapping_add(step.wrapping_mul(rng::GAMMA)))
 }
 
-/// Most draws a noise value may take; with `pct/std >= 0.01` the chance of needing more is
-/// below 1e-30, and the cap keeps evaluation bounded whatever happens.
-const NOISE_TRIES: u64 = 4096;
+/// A 64-bit draw as a uniform on (0, 1): its top 52 bits `m`, `(m + 1/2) / 2^52`, formed as
+/// the mantissa of a number in [1, 2) minus one (exact, and bit operations that vectorize where
+/// a 64-bit integer conversion does not).
+#[inline(always)]
+fn unit(bits: u64) -> f64 {
+    (f64::from_bits(0x3ff0_0000_0000_0000 | bits >> 12) - 1.0) + 0.5 / (1u64 << 52) as f64
+}
 
-/// timm's LR noise: a normal draw with deviation `std`, redrawn until `|n| < pct`
-/// (Box–Muller on this module's counter-based uniforms).
+/// Try `k` of a noise value: two normal candidates from draws `2k` and `2k + 1` (`b₁`, `b₂`) of
+/// the step's stream, Box–Muller's `std · r · (cos θ, ±sin θ)` with `r = √(−2 ln u₁)`,
+/// `θ = π u₂`, `uᵢ = unit(bᵢ)` and the sign of the sine from `b₂`'s lowest bit (a half-turn
+/// and a sign: an angle uniform on the full turn). IEEE-only arithmetic ([`math::ln_normal`],
+/// [`kernels::cos_0_pi`], [`kernels::sin_0_pi`]): the same bits on every machine.
+#[inline(always)]
+fn noise_pair(key: u64, k: u64, std: f64) -> (f64, f64) {
+    let (b1, b2) = (rng::at(key, 2 * k), rng::at(key, 2 * k + 1));
+    let r = std * (-2.0 * math::ln_normal(unit(b1), 0)).sqrt();
+    let theta = PI * unit(b2);
+    let sign = 1.0 - 2.0 * (b2 & 1) as f64;
+    (
+        r * kernels::cos_0_pi(theta),
+        sign * r * kernels::sin_0_pi(theta),
+    )
+}
+
+/// Most tries a noise value may take (two candidates each): with `pct/std >= 0.01` the chance of
+/// needing more is below 1e-14 (0.992^4096), and the cap keeps evaluation bounded whatever
+/// happens.
+const NOISE_TRIES: u64 = 2048;
+
+/// Whether a noise candidate is kept: `|n| < pct`.
+#[inline(always)]
+fn accepted(n: f64, pct: f64) -> bool {
+    n.abs() < pct
+}
+
+/// timm's LR noise: a normal draw with deviation `std`, redrawn until `|n| < pct`: the first
+/// candidate of [`noise_pair`]'s tries `0, 1, …` (cosine before sine) below `pct` in
+/// magnitude, 0 if all [`NOISE_TRIES`] fail.
 pub(crate) fn noise_factor(seed: u64, step: u64, pct: f64, std: f64) -> f64 {
-    for k in 0..NOISE_TRIES {
-        let (u1, u2) = (uniform(seed, step, 2 * k), uniform(seed, step, 2 * k + 1));
-        let n = std * (-2.0 * u1.ln()).sqrt() * (2.0 * PI * u2).cos();
-        if n.abs() < pct {
-            return n;
+    let key = noise_key(seed, step);
+    (0..NOISE_TRIES)
+        .flat_map(|k| {
+            let (a, b) = noise_pair(key, k, std);
+            [a, b]
+        })
+        .find(|&n| accepted(n, pct))
+        .unwrap_or(0.0)
+}
+
+/// `v + v · noise_factor(seed, step)` for `out`'s values `v` at the steps `start, start + 1, …`:
+/// [`noise_factor`]'s numbers, a block of steps at a time. Each pass computes one try for every
+/// step of the block still without a value in one vectorized loop, then keeps the accepted
+/// draws and packs the keys of the steps left for the next pass.
+fn fill_noise(seed: u64, start: u64, (pct, std): (f64, f64), out: &mut [f64]) {
+    const BLOCK: usize = 1024;
+    let mut keys = [0u64; BLOCK];
+    let mut pending = [0usize; BLOCK];
+    let mut draws = [0.0; BLOCK];
+    for (b, chunk) in out.chunks_mut(BLOCK).enumerate() {
+        let step = start + (b * BLOCK) as u64;
+        let mut left = chunk.len();
+        let (todo, places) = (&mut keys[..left], &mut pending[..left]);
+        vectorized(
+            #[inline(always)]
+            || {
+                for (i, (key, p)) in todo.iter_mut().zip(places).enumerate() {
+                    (*key, *p) = (noise_key(seed, step + i as u64), i);
+                }
+            },
+        );
+        let mut k = 0;
+        while left > 0 && k < NOISE_TRIES {
+            let (todo, tries) = (&keys[..left], &mut draws[..left]);
+            vectorized(
+                #[inline(always)]
+                || {
+                    for (&key, n) in todo.iter().zip(tries.iter_mut()) {
+                        let (a, b) = noise_pair(key, k, std);
+                        *n = if accepted(a, pct) { a } else { b };
+                    }
+                },
+            );
+            let tries = &draws[..left];
+            if k == 0 {
+                // The first pass covers the whole block in order: one vector loop.
+                vectorized(
+                    #[inline(always)]
+                    || {
+                        for (v, &n) in chunk.iter_mut().zip(tries) {
+                            *v = if accepted(n, pct) { *v + *v * n } else { *v };
+                        }
+                    },
+                );
+            } else {
+                for (&i, &n) in pending.iter().zip(tries) {
+                    if accepted(n, pct) {
+                        chunk[i] += chunk[i] * n;
+                    }
+                }
+            }
+            // Branch-free: a step's acceptance is a coin flip that a branch would mispredict.
+            let mut kept = 0;
+            for (j, &n) in tries.iter().enumerate() {
+                (pending[kept], keys[kept]) = (pending[j], keys[j]);
+                kept += usize::from(!accepted(n, pct));
+            }
+            left = kept;
+            k += 1;
+        }
+        // Steps whose every try failed take noise_factor's 0.
+        for &i in &pending[..left] {
+            chunk[i] += chunk[i] * 0.0;
         }
     }
-    0.0
 }
 
 /// Writes steps `start, start + 1, …` of a function constant over runs of `run` steps:
@@ -526,30 +675,7 @@ impl Schedule {
                 *mode,
                 kernels::geometric(*gamma, t, 1.0),
             ),
-            OneCycle {
-                max_lr,
-                total_steps,
-                pct_start,
-                anneal,
-                div_factor,
-                final_div_factor,
-                three_phase,
-            } => {
-                let initial = max_lr / div_factor;
-                let points = [initial, *max_lr, initial / final_div_factor];
-                one_cycle_value(t, *total_steps, *pct_start, *anneal, *three_phase, points)
-            }
-            OneCycleMomentum {
-                total_steps,
-                base,
-                max,
-                pct_start,
-                anneal,
-                three_phase,
-            } => {
-                let points = [*max, *base, *max];
-                one_cycle_value(t, *total_steps, *pct_start, *anneal, *three_phase, points)
-            }
+            OneCycle { .. } | OneCycleMomentum { .. } => self.one_cycle().value(t),
             Wsd {
                 peak,
                 total_steps,
@@ -923,36 +1049,7 @@ impl Schedule {
                     kernels::for_steps(start, out, |t| cycle(t, 1.0));
                 }
             }
-            OneCycle {
-                max_lr,
-                total_steps,
-                pct_start,
-                anneal,
-                div_factor,
-                final_div_factor,
-                three_phase,
-            } => {
-                let initial = max_lr / div_factor;
-                let points = [initial, *max_lr, initial / final_div_factor];
-                let (total, pct, kind, three) = (*total_steps, *pct_start, *anneal, *three_phase);
-                kernels::for_steps(start, out, |t| {
-                    one_cycle_value(t, total, pct, kind, three, points)
-                });
-            }
-            OneCycleMomentum {
-                total_steps,
-                base,
-                max,
-                pct_start,
-                anneal,
-                three_phase,
-            } => {
-                let points = [*max, *base, *max];
-                let (total, pct, kind, three) = (*total_steps, *pct_start, *anneal, *three_phase);
-                kernels::for_steps(start, out, |t| {
-                    one_cycle_value(t, total, pct, kind, three, points)
-                });
-            }
+            OneCycle { .. } | OneCycleMomentum { .. } => self.one_cycle().fill(start, out),
             // Constant between milestones / boundaries: one value a segment.
             Multistep {
                 start: from,
@@ -1002,6 +1099,24 @@ impl Schedule {
                     (None, None) => {}
                 }
             }
+            // The inner schedule's values, then the noise over the steps in [start, end).
+            Noise {
+                schedule,
+                pct,
+                std,
+                seed,
+                start: from,
+                end,
+            } => {
+                schedule.fill(start, out);
+                let steps = |s: u64| {
+                    usize::try_from(s.saturating_sub(start)).map_or(out.len(), |n| n.min(out.len()))
+                };
+                let (lo, hi) = (steps(*from), end.map_or(out.len(), steps));
+                if lo < hi {
+                    fill_noise(*seed, start + lo as u64, (*pct, *std), &mut out[lo..hi]);
+                }
+            }
             // The inner schedule over whole epochs, each value written for its epoch's steps.
             PerEpoch {
                 schedule,
@@ -1038,6 +1153,40 @@ impl Schedule {
                 .iter_mut()
                 .zip(ts)
                 .for_each(|(o, &t)| *o = self.value(t)),
+        }
+    }
+
+    /// The phases of a `one_cycle` or `one_cycle_momentum` (momentum runs `max → base → max`).
+    fn one_cycle(&self) -> OneCycle {
+        match self {
+            Schedule::OneCycle {
+                max_lr,
+                total_steps,
+                pct_start,
+                anneal,
+                div_factor,
+                final_div_factor,
+                three_phase,
+            } => {
+                let initial = max_lr / div_factor;
+                let points = [initial, *max_lr, initial / final_div_factor];
+                OneCycle::new(*total_steps, *pct_start, *anneal, *three_phase, points)
+            }
+            Schedule::OneCycleMomentum {
+                total_steps,
+                base,
+                max,
+                pct_start,
+                anneal,
+                three_phase,
+            } => OneCycle::new(
+                *total_steps,
+                *pct_start,
+                *anneal,
+                *three_phase,
+                [*max, *base, *max],
+            ),
+            _ => unreachable!("one_cycle() of a schedule that is not a one-cycle"),
         }
     }
 

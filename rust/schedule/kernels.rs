@@ -46,7 +46,7 @@ pub(crate) fn cos_0_pi(x: f64) -> f64 {
 
 /// sin(x) for x in [0, π]: sin(min(x, π − x)).
 #[inline(always)]
-fn sin_0_pi(x: f64) -> f64 {
+pub(crate) fn sin_0_pi(x: f64) -> f64 {
     sin_reduced(x.min((PI - x) + PI_LO))
 }
 

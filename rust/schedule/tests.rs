@@ -237,6 +237,22 @@ fn noise_is_deterministic_bounded_and_local() {
 }
 
 #[test]
+fn noise_blocks_equal_single_steps_through_rejections() {
+    // pct / std = 0.05: about 25 tries a step, so the passes of the block kernel run long.
+    let noisy = s("noise(cosine(1.0, 0.1, 5000), pct=0.05, std=1.0, seed=11, start=3, end=4000)");
+    for (start, n) in [(0u64, 5000usize), (1, 1030), (2999, 1500)] {
+        let mut out = vec![0.0; n];
+        noisy.fill(start, &mut out);
+        for (i, v) in out.iter().enumerate() {
+            assert_eq!(
+                v.to_bits(),
+                noisy.value((start + i as u64) as f64).to_bits()
+            );
+        }
+    }
+}
+
+#[test]
 fn fill_equals_value_across_joins_and_past_the_end() {
     let cases = [
         "warmup(7, cosine(1.0, 0.1, 20))",
@@ -247,6 +263,9 @@ fn fill_equals_value_across_joins_and_past_the_end() {
         "restarts(linear(1.0, 0.0, 3), mul=1.5, decay=0.9)",
         "restarts(cosine(1.0, 0.0, 1), mul=3.0)",
         "one_cycle(0.1, 30, three_phase=True) * cosine(1.0, 0.5, 50)",
+        // Phases ending between steps, the first just over one step long.
+        "one_cycle(0.1, 7, pct_start=0.15, three_phase=True)",
+        "one_cycle_momentum(9, pct_start=0.12, anneal='linear')",
         "noise(step_decay(1.0, 3), end=20).per_epoch(2)",
     ];
     for text in cases {

@@ -166,9 +166,30 @@ pub fn exp_in_place(v: &mut [f64]) {
     }
 }
 
-/// ln x (fdlibm `__ieee754_log`).
+/// ln x (fdlibm `__ieee754_log`): its special cases here, the rest in [`ln_normal`].
 pub fn ln(x: f64) -> f64 {
     const TWO54: f64 = 1.80143985094819840000e+16;
+    let hx = high(x);
+    if hx < 0x0010_0000 {
+        if ((hx & 0x7fff_ffff) as u32 | x.to_bits() as u32) == 0 {
+            return f64::NEG_INFINITY;
+        }
+        if hx < 0 {
+            return f64::NAN;
+        }
+        return ln_normal(x * TWO54, -54);
+    }
+    if hx >= 0x7ff0_0000 {
+        return x + x;
+    }
+    ln_normal(x, 0)
+}
+
+/// ln(x · 2^scale) for a positive normal finite `x`: fdlibm's `__ieee754_log` past its special
+/// cases, every branch computed and the result selected, so that a loop over it vectorizes and
+/// gives the bits of the branching code (`noise` takes it over blocks of uniforms).
+#[inline(always)]
+pub fn ln_normal(x: f64, scale: i32) -> f64 {
     const LG1: f64 = 6.666666666666735130e-01;
     const LG2: f64 = 3.999999999940941908e-01;
     const LG3: f64 = 2.857142874366239149e-01;
@@ -177,66 +198,52 @@ pub fn ln(x: f64) -> f64 {
     const LG6: f64 = 1.531383769920937332e-01;
     const LG7: f64 = 1.479819860511658591e-01;
 
-    let mut x = x;
-    let mut hx = high(x);
-    let lx = x.to_bits() as u32;
-    let mut k: i32 = 0;
-    if hx < 0x0010_0000 {
-        if ((hx & 0x7fff_ffff) as u32 | lx) == 0 {
-            return f64::NEG_INFINITY;
-        }
-        if hx < 0 {
-            return f64::NAN;
-        }
-        k -= 54;
-        x *= TWO54;
-        hx = high(x);
-    }
-    if hx >= 0x7ff0_0000 {
-        return x + x;
-    }
-    k += (hx >> 20) - 1023;
-    hx &= 0x000f_ffff;
+    let hx = high(x);
+    let mut k = scale + (hx >> 20) - 1023;
+    let hx = hx & 0x000f_ffff;
     let i = (hx + 0x95f64) & 0x10_0000;
-    x = with_high(x, (hx | (i ^ 0x3ff0_0000)) as u32);
+    let x = with_high(x, (hx | (i ^ 0x3ff0_0000)) as u32);
     k += i >> 20;
     let f = x - 1.0;
     let dk = f64::from(k);
-    if (0x000f_ffff & (2 + hx)) < 3 {
-        if f == 0.0 {
-            return if k == 0 {
-                0.0
-            } else {
-                dk * LN2_HI + dk * LN2_LO
-            };
-        }
-        let r = f * f * (0.5 - 0.33333333333333333 * f);
-        return if k == 0 {
-            f - r
+    let whole = k == 0;
+
+    // |f| < 2^-20: two terms of the series.
+    let r = f * f * (0.5 - 0.33333333333333333 * f);
+    let near_one = if f == 0.0 {
+        if whole {
+            0.0
         } else {
-            dk * LN2_HI - ((r - dk * LN2_LO) - f)
-        };
-    }
+            dk * LN2_HI + dk * LN2_LO
+        }
+    } else if whole {
+        f - r
+    } else {
+        dk * LN2_HI - ((r - dk * LN2_LO) - f)
+    };
+
     let s = f / (2.0 + f);
     let z = s * s;
-    let mut i = hx - 0x6147a;
     let w = z * z;
-    let j = 0x6b851 - hx;
     let t1 = w * (LG2 + w * (LG4 + w * LG6));
     let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
-    i |= j;
     let r = t2 + t1;
-    if i > 0 {
-        let hfsq = 0.5 * f * f;
-        if k == 0 {
+    let hfsq = 0.5 * f * f;
+    let general = if ((hx - 0x6147a) | (0x6b851 - hx)) > 0 {
+        if whole {
             f - (hfsq - s * (hfsq + r))
         } else {
             dk * LN2_HI - ((hfsq - (s * (hfsq + r) + dk * LN2_LO)) - f)
         }
-    } else if k == 0 {
+    } else if whole {
         f - s * (f - r)
     } else {
         dk * LN2_HI - ((s * (f - r) - dk * LN2_LO) - f)
+    };
+    if (0x000f_ffff & (2 + hx)) < 3 {
+        near_one
+    } else {
+        general
     }
 }
 
