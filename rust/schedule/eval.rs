@@ -949,12 +949,13 @@ impl Schedule {
                     let t = start + done as u64;
                     let (i, cycle_start) = restart_cycle(t as f64, len0, *mul);
                     let next = restart_start(i + 1.0, len0, *mul).ceil();
+                    // Rounding at huge steps can put `next` at or before t: then one step.
                     let stop = if next >= (start + out.len() as u64) as f64 {
                         out.len()
                     } else {
-                        (next as u64 - start) as usize
+                        ((next as u64).saturating_sub(start) as usize).clamp(done + 1, out.len())
                     };
-                    let piece = &mut out[done..stop.max(done + 1)];
+                    let piece = &mut out[done..stop];
                     let cycle = RestartCycle::new(
                         schedule,
                         len0,
