@@ -66,4 +66,3 @@ def schedule(s: Schedule, total_steps: int | None = None) -> Callable[[Any], jax
 
     lookup.__doc__ = f"lrcore.jax.schedule({s!r}): the value at an integer step."
     return lookup
-
