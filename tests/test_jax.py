@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import lrcore as lr
 import numpy as np
 import pytest
-
-import lrcore as lr
 
 jax = pytest.importorskip("jax")
 optax = pytest.importorskip("optax")
@@ -213,7 +212,12 @@ def test_shorter_total_steps_cuts_a_finite_schedule() -> None:
 def test_negative_and_float_steps() -> None:
     f = lrcore.jax.schedule(lr.linear(1.0, 0.0, 4))
     assert [float(f(t)) for t in (-3, -0.5, 0.99, 2.5, 3.999, 1e30)] == [
-        1.0, 1.0, 1.0, 0.5, 0.25, 0.0
+        1.0,
+        1.0,
+        1.0,
+        0.5,
+        0.25,
+        0.0,
     ]
 
 
@@ -258,9 +262,7 @@ def test_jitted_optax_training_step_matches_optax_schedule(x64: None) -> None:
 
         @jax.jit
         def step(params: Any, state: Any) -> tuple[Any, Any, Any]:
-            loss, grads = jax.value_and_grad(
-                lambda p: jnp.mean((x @ p["w"] + p["b"] - y) ** 2)
-            )(params)
+            grads = jax.grad(lambda p: jnp.mean((x @ p["w"] + p["b"] - y) ** 2))(params)
             updates, state = opt.update(grads, state, params)
             return optax.apply_updates(params, updates), state, state.hyperparams["learning_rate"]
 
@@ -283,13 +285,23 @@ def test_jitted_optax_training_step_matches_optax_schedule(x64: None) -> None:
 
 
 def test_bad_arguments() -> None:
-    with pytest.raises(ValueError, match=r"^lrcore\.jax\.schedule\(\): total_steps must be given for an endless schedule \(exp_decay\(1\.0, 0\.5\)\), got None$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^lrcore\.jax\.schedule\(\): total_steps must be given for an endless schedule \(exp_decay\(1\.0, 0\.5\)\), got None$",
+    ):
         lrcore.jax.schedule(lr.exp_decay(1.0, 0.5))
-    with pytest.raises(ValueError, match=r"^lrcore\.jax\.schedule\(\): total_steps must be >= 0, got -1$"):
+    with pytest.raises(
+        ValueError, match=r"^lrcore\.jax\.schedule\(\): total_steps must be >= 0, got -1$"
+    ):
         lrcore.jax.schedule(lr.constant(1.0), total_steps=-1)
-    with pytest.raises(TypeError, match=r"^lrcore\.jax\.schedule\(\): total_steps must be an integer, got float$"):
+    with pytest.raises(
+        TypeError, match=r"^lrcore\.jax\.schedule\(\): total_steps must be an integer, got float$"
+    ):
         lrcore.jax.schedule(lr.constant(1.0), total_steps=3.0)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"^lrcore\.jax\.schedule\(\): schedule must be an lrcore Schedule, got function$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^lrcore\.jax\.schedule\(\): schedule must be an lrcore Schedule, got function$",
+    ):
         lrcore.jax.schedule(optax.constant_schedule(1.0))
 
 

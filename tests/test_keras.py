@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import lrcore as lr
 import numpy as np
 import pytest
-
-import lrcore as lr
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 keras = pytest.importorskip("keras")
@@ -29,7 +28,10 @@ def test_values_are_lrcores_and_hold_past_the_end() -> None:
 
 
 def test_endless_schedule_needs_total_steps() -> None:
-    with pytest.raises(ValueError, match=r"^lrcore\.keras\.Schedule\(\): total_steps must be given for an endless schedule \(step_decay\(1\.0, 10\)\), got None$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^lrcore\.keras\.Schedule\(\): total_steps must be given for an endless schedule \(step_decay\(1\.0, 10\)\), got None$",
+    ):
         lrcore.keras.Schedule(lr.step_decay(1.0, 10))
     sched = lrcore.keras.Schedule(lr.step_decay(1.0, 10, 0.5), total_steps=20)
     assert [float(sched(t)) for t in (0, 10, 20, 35)] == [1.0, 0.5, 0.25, 0.25]
