@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -561,7 +561,7 @@ def _search(
     *,
     epochs: int,
     seed: int,
-    engine: str,
+    engine: Literal["local", "optuna", "ray"],
     workers: int,
     progress: bool,
 ) -> list[tuple[float, float, float]]:
@@ -591,7 +591,7 @@ def run(
     epochs: int = DEFAULT_EPOCHS,
     progress: bool = True,
     stdout: TextIO | None = None,
-    engine: str = "local",
+    engine: Literal["local", "optuna", "ray"] = "local",
     workers: int = 2,
 ) -> list[Result]:
     """Runs the demo; prints the table to ``stdout`` (default sys.stdout), writes results.csv,

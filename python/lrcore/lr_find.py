@@ -37,7 +37,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -139,7 +139,7 @@ class LRFindResult:
     suggestions: dict[str, float]
     default: str
     stopped_early: bool
-    mode: str
+    mode: Literal["exp", "linear"]
 
     @property
     def suggestion(self) -> float:
@@ -364,7 +364,7 @@ def lr_find(
     start_lr: float = 1e-7,
     end_lr: float = 10.0,
     num_steps: int = 100,
-    mode: str = "exp",
+    mode: Literal["exp", "linear"] = "exp",
     smooth: float = 0.98,
     diverge: float = 4.0,
     device: Any = None,
@@ -463,5 +463,5 @@ def lr_find(
         suggestions=_suggest(lrs, losses),
         default=DEFAULT,
         stopped_early=stopped,
-        mode=str(mode),
+        mode=mode,
     )

@@ -44,7 +44,7 @@ import json
 import math
 import numbers
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -66,6 +66,8 @@ __all__ = [
 
 #: The sampling methods of :meth:`Space.sample`.
 METHODS = ("random", "sobol", "halton", "lhs")
+#: Their type, for the ``method`` parameters here and in the engines.
+Method = Literal["random", "sobol", "halton", "lhs"]
 
 #: The most parameters ``sobol`` and ``halton`` can sample (Joe-Kuo directions tabulated).
 MAX_QMC_DIMS: int = max_qmc_dims()
@@ -397,7 +399,7 @@ class Space:
             inner = "{" + ", ".join(f"{n!r}: {d!r}" for n, d in self._params.items()) + "}"
         return f"Space({inner})"
 
-    def sample(self, n: int, seed: int = 0, method: str = "random", start: int = 0) -> Trials:
+    def sample(self, n: int, seed: int = 0, method: Method = "random", start: int = 0) -> Trials:
         """Rows ``start .. start + n - 1`` of the stream (space, seed, method) as :class:`Trials`.
 
         ``method`` is ``"random"``, ``"sobol"``, ``"halton"`` or ``"lhs"``; ``seed`` an integer in

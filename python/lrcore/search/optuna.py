@@ -71,7 +71,7 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study
 from optuna.trial import FrozenTrial
 
-from lrcore.search import Distribution, Space, _same
+from lrcore.search import Distribution, Method, Space, _same
 
 __all__ = [
     "BLOCK",
@@ -187,7 +187,7 @@ def _suggest_one(trial: optuna.trial.BaseTrial, name: str, dist: BaseDistributio
     return trial.suggest_categorical(name, list(dist.choices))
 
 
-def _signature(space: Space, seed: int, method: str) -> str:
+def _signature(space: Space, seed: int, method: Method) -> str:
     """What workers sharing a study must agree on, as JSON text compared exactly: the parameters
     as a list (their order is the stream's column order), each distribution and its conditions
     with sorted keys, the seed and the method."""
@@ -318,7 +318,7 @@ class Sampler(BaseSampler):
         self,
         space: Space,
         seed: int = 0,
-        method: str = "sobol",
+        method: Method = "sobol",
         *,
         independent_sampler: BaseSampler | None = None,
     ) -> None:
@@ -560,7 +560,7 @@ def _work(
     fn: Callable[[dict[str, Any]], Any],
     space_dict: dict[str, Any],
     seed: int,
-    method: str,
+    method: Method,
     storage_spec: str,
     study_name: str,
     n_trials: int,
@@ -593,7 +593,7 @@ def map_rows(
     *,
     workers: int = 1,
     seed: int = 0,
-    method: str = "sobol",
+    method: Method = "sobol",
     storage_spec: str | None = None,
     study_name: str = "lrcore",
     direction: Literal["minimize", "maximize"] = "maximize",

@@ -19,12 +19,12 @@ import math
 import pickle
 import tempfile
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from ray import tune
 from ray.tune.search import Searcher as _TuneSearcher
 
-from lrcore.search import Distribution, Space
+from lrcore.search import Distribution, Method, Space
 
 __all__ = ["MAX_LEVELS", "Searcher", "map_rows", "param_space"]
 
@@ -122,12 +122,12 @@ class Searcher(_TuneSearcher):
         self,
         space: Space,
         seed: int = 0,
-        method: str = "sobol",
+        method: Method = "sobol",
         *,
         start: int = 0,
         index_key: str | None = None,
         metric: str | None = None,
-        mode: str | None = None,
+        mode: Literal["min", "max"] | None = None,
     ) -> None:
         if not isinstance(space, Space):
             raise TypeError(
@@ -238,7 +238,7 @@ def map_rows(
     n: int,
     *,
     seed: int = 0,
-    method: str = "sobol",
+    method: Method = "sobol",
     address: str | None = None,
     max_concurrent_trials: int | None = None,
     resources_per_trial: dict[str, float] | None = None,
