@@ -1,0 +1,254 @@
+"""Docs and types: every docstring example runs, every public name has one, the plot is
+labelled, and mypy catches the planted type errors of tests/typecheck/planted.py."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+import os
+import pkgutil
+import re
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import lrcore
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "jax")  # lrcore.keras's examples; tensorflow is not needed
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Every module of the package but ``__main__`` (which runs the command line on import).
+MODULES = ["lrcore"] + sorted(
+    m.name
+    for m in pkgutil.walk_packages(lrcore.__path__, "lrcore.")
+    if not m.name.endswith("__main__")
+)
+PUBLIC = [m for m in MODULES if not any(part.startswith("_") for part in m.split("."))]
+#: The Rust class's public methods and properties (their docstrings are written in Rust).
+SCHEDULE_MEMBERS = [
+    "__call__",
+    "values",
+    "values_at",
+    "total_steps",
+    "batch_size",
+    "clip",
+    "shift",
+    "per_epoch",
+    "to_json",
+    "to_dict",
+    "plot",
+]
+#: Public names still without an example (this list may only shrink).
+MISSING: set[str] = {
+    "lrcore.Schedule.__call__",
+    "lrcore.Schedule.batch_size",
+    "lrcore.Schedule.clip",
+    "lrcore.Schedule.per_epoch",
+    "lrcore.Schedule.plot",
+    "lrcore.Schedule.shift",
+    "lrcore.Schedule.to_dict",
+    "lrcore.Schedule.to_json",
+    "lrcore.Schedule.total_steps",
+    "lrcore.Schedule.values",
+    "lrcore.Schedule.values_at",
+    "lrcore._core.Schedule",
+    "lrcore._core.from_json",
+    "lrcore._core.parse",
+    "lrcore.cli.main",
+    "lrcore.demo.Result",
+    "lrcore.demo.run",
+    "lrcore.demo.search_space",
+    "lrcore.hf.get_scheduler",
+    "lrcore.lr_find.LRFindResult",
+    "lrcore.lr_find.lr_find",
+    "lrcore.reference.add",
+    "lrcore.reference.clip",
+    "lrcore.reference.constant",
+    "lrcore.reference.cosine",
+    "lrcore.reference.cyclic",
+    "lrcore.reference.evaluate",
+    "lrcore.reference.exp_decay",
+    "lrcore.reference.exponential",
+    "lrcore.reference.inverse_sqrt",
+    "lrcore.reference.join",
+    "lrcore.reference.linear",
+    "lrcore.reference.mul",
+    "lrcore.reference.multistep",
+    "lrcore.reference.noise",
+    "lrcore.reference.noise_factor",
+    "lrcore.reference.one_cycle",
+    "lrcore.reference.one_cycle_momentum",
+    "lrcore.reference.per_epoch",
+    "lrcore.reference.piecewise_constant",
+    "lrcore.reference.piecewise_linear",
+    "lrcore.reference.polynomial",
+    "lrcore.reference.restarts",
+    "lrcore.reference.shift",
+    "lrcore.reference.step_decay",
+    "lrcore.reference.total_steps",
+    "lrcore.reference.uniform",
+    "lrcore.reference.warmup",
+    "lrcore.reference.wsd",
+    "lrcore.schedules.constant",
+    "lrcore.schedules.cosine",
+    "lrcore.schedules.cyclic",
+    "lrcore.schedules.exp_decay",
+    "lrcore.schedules.exponential",
+    "lrcore.schedules.from_dict",
+    "lrcore.schedules.inverse_sqrt",
+    "lrcore.schedules.join",
+    "lrcore.schedules.linear",
+    "lrcore.schedules.multistep",
+    "lrcore.schedules.noise",
+    "lrcore.schedules.one_cycle",
+    "lrcore.schedules.one_cycle_momentum",
+    "lrcore.schedules.piecewise_constant",
+    "lrcore.schedules.piecewise_linear",
+    "lrcore.schedules.polynomial",
+    "lrcore.schedules.restarts",
+    "lrcore.schedules.stack",
+    "lrcore.schedules.step_decay",
+    "lrcore.schedules.warmup",
+    "lrcore.schedules.wsd",
+    "lrcore.search.Distribution",
+    "lrcore.search.Space",
+    "lrcore.search.Trials",
+    "lrcore.search.choice",
+    "lrcore.search.integer",
+    "lrcore.search.lognormal",
+    "lrcore.search.loguniform",
+    "lrcore.search.normal",
+    "lrcore.search.optuna.Sampler",
+    "lrcore.search.optuna.distributions",
+    "lrcore.search.optuna.map_rows",
+    "lrcore.search.optuna.rows_study_name",
+    "lrcore.search.optuna.storage",
+    "lrcore.search.optuna.suggest",
+    "lrcore.search.ray.Searcher",
+    "lrcore.search.ray.map_rows",
+    "lrcore.search.ray.param_space",
+    "lrcore.search.uniform",
+    "lrcore.torch.ChainedScheduler",
+    "lrcore.torch.ConstantLR",
+    "lrcore.torch.CosineAnnealingLR",
+    "lrcore.torch.CosineAnnealingWarmRestarts",
+    "lrcore.torch.CyclicLR",
+    "lrcore.torch.ExponentialLR",
+    "lrcore.torch.LambdaLR",
+    "lrcore.torch.LinearLR",
+    "lrcore.torch.MultiStepLR",
+    "lrcore.torch.MultiplicativeLR",
+    "lrcore.torch.OneCycleLR",
+    "lrcore.torch.ParamScheduler",
+    "lrcore.torch.PolynomialLR",
+    "lrcore.torch.ReduceLROnPlateau",
+    "lrcore.torch.SequentialLR",
+    "lrcore.torch.StepLR",
+}
+
+
+def _module(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:  # an optional dependency (torch, jax, ...) is absent
+        if err.name is None or err.name.split(".")[0] == "lrcore":
+            raise
+        pytest.skip(f"{name} needs {err.name}")
+
+
+def _run(tests: list[doctest.DocTest]) -> None:
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    report: list[str] = []
+    for test in tests:
+        runner.run(test, out=report.append)
+    assert runner.failures == 0, "".join(report)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name: str) -> None:
+    module = _module(name)
+    tests = doctest.DocTestFinder().find(module, extraglobs={"lr": lrcore, "np": np})
+    _run(tests)
+
+
+def test_schedule_property_doctests() -> None:
+    """DocTestFinder skips the Rust class's properties (getset descriptors)."""
+    parser = doctest.DocTestParser()
+    tests = []
+    for member in ("total_steps", "batch_size"):
+        doc = inspect.getdoc(getattr(lrcore.Schedule, member)) or ""
+        tests.append(parser.get_doctest(doc, {"lr": lrcore, "np": np}, member, None, 0))
+    _run(tests)
+
+
+def _has_example(obj: Any) -> bool:
+    return ">>>" in (obj.__doc__ or "")
+
+
+def _public_objects() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name in PUBLIC:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name is None or err.name.split(".")[0] == "lrcore":
+                raise
+            continue  # optional dependency absent: test_doctests says so
+        for attr in getattr(module, "__all__", []):
+            obj = getattr(module, attr)
+            is_code = inspect.isclass(obj) or inspect.isroutine(obj)
+            if is_code and getattr(obj, "__module__", "").startswith("lrcore"):
+                found.setdefault(f"{obj.__module__}.{obj.__qualname__}", obj)
+    for member in SCHEDULE_MEMBERS:
+        found[f"lrcore.Schedule.{member}"] = getattr(lrcore.Schedule, member)
+    return found
+
+
+def test_every_public_function_and_class_has_an_example() -> None:
+    missing = {name for name, obj in _public_objects().items() if not _has_example(obj)}
+    assert missing == MISSING
+
+
+def test_plot_labels_its_lines_with_the_repr() -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = lrcore.warmup(10, lrcore.cosine(1.0, 0.1, 90))
+    ax = s.plot()
+    assert [line.get_label() for line in ax.get_lines()] == [repr(s)]
+    ax = s.plot(label="lr", ax=ax)
+    assert ax.get_lines()[-1].get_label() == "lr"
+    batch = lrcore.stack([lrcore.constant(1.0), lrcore.linear(1.0, 0.0, 5)])
+    ax = batch.plot(n=10)
+    assert [line.get_label() for line in ax.get_lines()] == [f"{batch!r}[0]", f"{batch!r}[1]"]
+    plt.close("all")
+
+
+def test_mypy_catches_planted_type_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    api = pytest.importorskip("mypy.api")
+    path = ROOT / "tests" / "typecheck" / "planted.py"
+    monkeypatch.setenv("MYPYPATH", str(ROOT / "python"))  # the stub and sources of this tree
+    stdout, stderr, _ = api.run(["--strict", "--no-error-summary", str(path)])
+    assert stderr == ""
+    expected_errors: dict[int, tuple[str, str]] = {}
+    expected_types: dict[int, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if m := re.search(r"  # E: ([\w-]+) ?(.*)$", line):
+            expected_errors[number] = (m[1], m[2])
+        elif m := re.search(r"  # R: (.*)$", line):
+            expected_types[number] = m[1]
+    errors: dict[int, list[tuple[str, str]]] = {}
+    types: dict[int, str] = {}
+    for line in stdout.splitlines():
+        if m := re.match(r".*planted\.py:(\d+): error: (.*)  \[([\w-]+)\]$", line):
+            errors.setdefault(int(m[1]), []).append((m[3], m[2]))
+        elif m := re.match(r'.*planted\.py:(\d+): note: Revealed type is "(.*)"$', line):
+            types[int(m[1])] = m[2]
+    assert types == expected_types, stdout
+    assert set(errors) == set(expected_errors), stdout
+    for number, (code, text) in expected_errors.items():
+        assert [(c, msg) for c, msg in errors[number] if c == code and text in msg], stdout
