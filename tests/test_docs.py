@@ -21,11 +21,14 @@ os.environ.setdefault("KERAS_BACKEND", "jax")  # lrcore.keras's examples; tensor
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Every module of the package but ``__main__`` (which runs the command line on import).
-MODULES = ["lrcore"] + sorted(
-    m.name
-    for m in pkgutil.walk_packages(lrcore.__path__, "lrcore.")
-    if not m.name.endswith("__main__")
-)
+MODULES = [
+    "lrcore",
+    *sorted(
+        m.name
+        for m in pkgutil.walk_packages(lrcore.__path__, "lrcore.")
+        if not m.name.endswith("__main__")
+    ),
+]
 PUBLIC = [m for m in MODULES if not any(part.startswith("_") for part in m.split("."))]
 #: The Rust class's public methods and properties (their docstrings are written in Rust).
 SCHEDULE_MEMBERS = [
