@@ -131,6 +131,21 @@ class LRFindResult:
     ``lrs``: the rate of each step (the largest param group's); ``raw_losses``: each step's
     loss (the mean over its ``accumulate`` batches); ``losses``: the smoothed losses;
     ``suggestions``: each heuristic's rate; ``suggestion``: the default heuristic's.
+
+    >>> import torch
+    >>> from lrcore.lr_find import lr_find
+    >>> _ = torch.manual_seed(0)
+    >>> model = torch.nn.Linear(3, 1)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> x = torch.randn(64, 3)
+    >>> loader = [(x[i : i + 8], x[i : i + 8].sum(1, keepdim=True)) for i in range(0, 64, 8)]
+    >>> r = lr_find(model, opt, loader, torch.nn.functional.mse_loss, end_lr=1.0, num_steps=40)
+    >>> r.mode, r.default, sorted(r.suggestions)
+    ('exp', 'valley', ['min/10', 'steepest', 'valley'])
+    >>> len(r.lrs) == len(r.losses) == len(r.raw_losses)
+    True
+    >>> r.to_dict()["suggestion"] == r.suggestion
+    True
     """
 
     lrs: FloatArray
@@ -401,6 +416,21 @@ def lr_find(
     steepest slope, as Lightning's default) picks a noise dip near ``start_lr`` and
     ``"min/10"`` does whenever the noise's lowest point is lower than the valley's
     (tests/test_lr_find.py). ``suggestions`` holds all three.
+
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> model = torch.nn.Linear(3, 1)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> x = torch.randn(64, 3)
+    >>> loader = [(x[i : i + 8], x[i : i + 8].sum(1, keepdim=True)) for i in range(0, 64, 8)]
+    >>> before = model.weight.clone()
+    >>> r = lr_find(model, opt, loader, torch.nn.functional.mse_loss, end_lr=1.0, num_steps=40)
+    >>> float(r.lrs[0]), float(r.lrs[-1]) <= 1.0
+    (1e-07, True)
+    >>> 1e-7 <= r.suggestion <= 1.0
+    True
+    >>> bool(torch.equal(model.weight, before)), opt.param_groups[0]["lr"]  # put back
+    (True, 0.1)
     """
     import torch
 
