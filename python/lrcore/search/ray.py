@@ -103,6 +103,13 @@ def param_space(space: Space) -> dict[str, Any]:
     ``step``, else ``tune.choice`` of the levels), ``choice`` → ``tune.choice``, ``normal`` →
     ``tune.randn``. A log integer, a lognormal, a weighted choice or a conditional parameter is a
     ValueError naming the parameter: :class:`Searcher` samples those.
+
+    >>> from lrcore.search import Space, choice, integer, loguniform
+    >>> tune_space = param_space(Space(lr=loguniform(1e-4, 1.0), opt=choice(["sgd", "adam"])))
+    >>> {name: type(domain).__name__ for name, domain in tune_space.items()}
+    {'lr': 'Float', 'opt': 'Categorical'}
+    >>> tune_space["lr"].lower, tune_space["lr"].upper
+    (0.0001, 1.0)
     """
     if not isinstance(space, Space):
         raise TypeError(f"param_space(): expected an lrcore.search.Space, got {space!r}")
@@ -116,6 +123,15 @@ class Searcher(_TuneSearcher):
     With ``index_key``, each config also holds its row number under that key. Not adaptive
     (``metric`` and ``mode`` are accepted and ignored). ``save``/``restore`` (and
     ``get_state``/``set_state``) keep the next index, so a restored run continues the stream.
+
+    >>> from lrcore.search import Space, choice, loguniform
+    >>> space = Space(lr=loguniform(1e-4, 1.0), opt=choice(["sgd", "adam"]))
+    >>> searcher = Searcher(space, seed=0, index_key="row")
+    >>> first, second = searcher.suggest("trial-a"), searcher.suggest("trial-b")
+    >>> second.pop("row"), searcher.row_of("trial-b")
+    (1, 1)
+    >>> second == space.sample(2, seed=0, method="sobol").to_dicts()[1]
+    True
     """
 
     def __init__(
