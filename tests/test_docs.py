@@ -1,5 +1,6 @@
-"""Docs and types: every docstring example runs, every public name has one, the plot is
-labelled, and mypy catches the planted type errors of tests/typecheck/planted.py."""
+"""Docs and types: every docstring example runs (each with its module's globals only, so it
+runs as written in ``help()``), every public name has one, the plot is labelled, and mypy
+catches the planted type errors of tests/typecheck/planted.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from types import ModuleType
 from typing import Any
 
 import lrcore
-import numpy as np
 import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # lrcore.keras's examples; tensorflow is not needed
@@ -150,7 +150,7 @@ def _run(tests: list[doctest.DocTest]) -> None:
 @pytest.mark.parametrize("name", MODULES)
 def test_doctests(name: str) -> None:
     module = _module(name)
-    tests = doctest.DocTestFinder().find(module, extraglobs={"lr": lrcore, "np": np})
+    tests = doctest.DocTestFinder().find(module)
     _run(tests)
 
 
@@ -160,7 +160,7 @@ def test_schedule_property_doctests() -> None:
     tests = []
     for member in ("total_steps", "batch_size"):
         doc = inspect.getdoc(getattr(lrcore.Schedule, member)) or ""
-        tests.append(parser.get_doctest(doc, {"lr": lrcore, "np": np}, member, None, 0))
+        tests.append(parser.get_doctest(doc, {}, member, None, 0))
     _run(tests)
 
 
