@@ -1,7 +1,7 @@
 """Type stub of the Rust extension, kept honest by ``python -m mypy.stubtest lrcore._core``."""
 
 from collections.abc import Callable, Sequence
-from typing import Any, final, overload
+from typing import Any, Literal, final, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -110,7 +110,7 @@ class SearchSpace:
         self,
         n: int,
         seed: int,
-        method: str,
+        method: Literal["random", "sobol", "halton", "lhs"],
         start: int,
         tables: list[npt.NDArray[Any] | None] | None = None,
     ) -> tuple[list[npt.NDArray[Any]], list[npt.NDArray[Any] | None]]: ...
