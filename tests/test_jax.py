@@ -27,11 +27,12 @@ CASES = 12  # random argument sets per optax constructor
 
 @pytest.fixture
 def x64() -> Iterator[None]:
+    previous = jnp.asarray(0.0).dtype == jnp.float64
     jax.config.update("jax_enable_x64", True)
     try:
         yield
     finally:
-        jax.config.update("jax_enable_x64", False)
+        jax.config.update("jax_enable_x64", previous)
 
 
 def _rate(rng: np.random.Generator) -> float:
@@ -46,8 +47,13 @@ def _warmup_cosine(rng: np.random.Generator) -> tuple[dict[str, Any], lr.Schedul
     init, peak, end = rng.uniform(0, 1e-3), _rate(rng), rng.uniform(0, 1e-4)
     w = _steps(rng)
     d = w + _steps(rng)
-    kwargs = {"init_value": init, "peak_value": peak, "warmup_steps": w, "decay_steps": d}
-    kwargs["end_value"] = end
+    kwargs = {
+        "init_value": init,
+        "peak_value": peak,
+        "warmup_steps": w,
+        "decay_steps": d,
+        "end_value": end,
+    }
     return kwargs, lr.warmup(w, lr.cosine(peak, end, d - w), start=init)
 
 
