@@ -3,7 +3,6 @@
 //! The core is plain Rust (no Python); `rust/python/` adapts it to PyO3 behind the `python` feature.
 
 pub mod error;
-pub mod plateau;
 pub mod schedule;
 pub mod search;
 mod simd;

@@ -531,24 +531,19 @@ def test_tensor_lr_float32_in_place() -> None:
 
 
 def test_one_cycle_end_of_schedule() -> None:
-    """Declared deviation: step total_steps holds the final value (torch extrapolates, here
-    negatively); step total_steps + 1 raises torch's ValueError."""
+    """torch's end: step total_steps extrapolates the last phase (negatively with 'linear'),
+    step total_steps + 1 raises torch's ValueError."""
     for strategy in ("cos", "linear"):
         setup = Setup((0.1,), "sgd", False)
         opt_t, opt_o = make_opt(setup), make_opt(setup)
         args = {"max_lr": 1.0, "total_steps": 100, "anneal_strategy": strategy}
         sched_t, sched_o = ts.OneCycleLR(opt_t, **args), lt.OneCycleLR(opt_o, **args)
-        for _ in range(99):
+        for _ in range(100):
             opt_t.step(), opt_o.step(), sched_t.step(), sched_o.step()
-        last = opt_o.param_groups[0]["lr"], opt_o.param_groups[0]["momentum"]
-        assert last[0] == pytest.approx(4e-6, rel=1e-12)
-        assert last[1] == pytest.approx(0.95, rel=1e-12)
-        opt_o.step()
-        sched_o.step()
-        assert (opt_o.param_groups[0]["lr"], opt_o.param_groups[0]["momentum"]) == last
+            for key in ("lr", "momentum"):
+                theirs = opt_t.param_groups[0][key]
+                assert opt_o.param_groups[0][key] == pytest.approx(theirs, rel=1e-12)
         assert sched_o.last_epoch == 100
-        opt_t.step()
-        sched_t.step()
         with pytest.raises(ValueError) as theirs:
             sched_t.step()
         with pytest.raises(ValueError) as ours:
@@ -557,10 +552,6 @@ def test_one_cycle_end_of_schedule() -> None:
         assert (
             str(ours.value) == "Tried to step 101 times. The specified number of total steps is 100"
         )
-
-
-# ------------------------------------------------------------------------------------------
-# Warnings
 
 
 def _warning_messages(record: Any) -> set[str]:
@@ -635,12 +626,8 @@ def test_default_arguments_take_the_same_step(call: str) -> None:
     assert scheds[1].get_last_lr() == pytest.approx(scheds[0].get_last_lr(), rel=1e-12)
 
 
-def test_step_method_reports_errors_and_signature() -> None:
-    """The Rust ``step`` passes other arguments to the Python step, raises its errors, and
-    has a signature for ``inspect``."""
-    import inspect
-
-    assert str(inspect.signature(lt.StepLR.step)) == "(self, /, *args, **kwargs)"
+def test_step_raises_errors_of_the_step() -> None:
+    """``step()`` raises OneCycleLR's error past the end and a TypeError for a bad keyword."""
     sched = lt.OneCycleLR(make_opt(SETUP2), 0.1, total_steps=10)
     opt = sched.optimizer
     for _ in range(10):
@@ -649,7 +636,7 @@ def test_step_method_reports_errors_and_signature() -> None:
     with pytest.raises(ValueError, match="Tried to step 11 times"):
         sched.step()
     with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
-        sched.step(foo=1)
+        sched.step(foo=1)  # type: ignore[call-arg]
 
 
 def test_no_order_warning_for_plateau() -> None:
@@ -885,15 +872,19 @@ def test_resume_is_exact(case: Case, opt_kind: str) -> None:
         sched2.load_state_dict(copy.deepcopy(s_state))
         assert _continue(case, opt2, sched2, k) == expected, f"sched state only, k={k}"
 
-        # (d) the optimizer's state, then last_epoch=k (torch's convention: the constructor's
-        # initial step advances to step k + 1)
+        # (d) the optimizer's state, then last_epoch=k: torch's convention (the constructor's
+        # initial step advances to step k + 1, some classes keeping the group's rate there)
         if case.name not in NO_LAST_EPOCH:
-            opt2 = make_opt(setup)
-            opt2.load_state_dict(copy.deepcopy(o_state))
-            sched2 = build(case, opt2, "ours", last_epoch=k)
-            assert sched2.last_epoch == k + 1
-            got = _continue(case, opt2, sched2, k + 1)
-            assert got == full[k + 1 :], f"last_epoch={k}"
+            runs = []
+            for side in ("ours", "torch"):
+                opt2 = make_opt(setup)
+                opt2.load_state_dict(copy.deepcopy(o_state))
+                with quiet_torch():
+                    sched2 = build(case, opt2, side, last_epoch=k)
+                    assert sched2.last_epoch == k + 1
+                    runs.append(_continue(case, opt2, sched2, k + 1))
+            ours, theirs = ([x for rec in run for part in rec for x in part] for run in runs)
+            assert ours == pytest.approx(theirs, rel=1e-9), f"last_epoch={k}"
 
 
 @pytest.mark.parametrize("case", RESUME_CASES, ids=lambda c: c.name)
@@ -950,7 +941,10 @@ def test_deepcopy_continues_exactly(case: Case) -> None:
     drive(case, opt, sched, 0, 7)
     opt2, sched2 = copy.deepcopy((opt, sched))
     assert sched2.optimizer is opt2
-    assert _continue(case, opt2, sched2, 7) == _continue(case, opt, sched, 7)
+    # A copied optimizer loses torch's step wrapper, so a child first stepped after the copy
+    # warns as torch's own does; the values are under test here.
+    with quiet_torch():
+        assert _continue(case, opt2, sched2, 7) == _continue(case, opt, sched, 7)
 
 
 class _Scaled:
@@ -976,45 +970,6 @@ def test_deepcopy_uses_its_own_functions_and_tensors() -> None:
     sched2.step()
     assert [float(g["lr"]) for g in opt2.param_groups] == [b * 2.0 * 0.9**4 for b in (0.1, 0.04)]
     assert [float(g["lr"]) for g in opt.param_groups] == [b * 0.9**3 for b in (0.1, 0.04)]
-
-
-def test_shared_lambda_is_called_once_per_step() -> None:
-    """One function for every group: called once per step, each group's rate base * f(t)."""
-    calls: list[int] = []
-
-    def decay(t: int) -> float:
-        calls.append(t)
-        return 0.9**t
-
-    opt = make_opt(Setup((0.1, 0.2, 0.3), "sgd", False))
-    sched = lt.LambdaLR(opt, decay)
-    calls.clear()
-    for _ in range(2):
-        opt.step()
-        sched.step()
-    assert calls == [1, 2]
-    assert [g["lr"] for g in opt.param_groups] == [b * 0.9**2 for b in (0.1, 0.2, 0.3)]
-    assert sched.get_last_lr() == [b * 0.9**2 for b in (0.1, 0.2, 0.3)]
-
-
-def test_shared_lambda_once_per_step_with_tensor_lr() -> None:
-    """The general path (a Tensor rate) calls the function once per step too."""
-    calls: list[int] = []
-
-    def decay(t: int) -> float:
-        calls.append(t)
-        return 0.9**t
-
-    opt = make_opt(Setup((0.1, 0.2), "sgd", True))
-    sched = lt.LambdaLR(opt, decay)
-    calls.clear()
-    for _ in range(3):
-        opt.step()
-        sched.step()
-    assert calls == [1, 2, 3]
-    assert [float(g["lr"]) for g in opt.param_groups] == pytest.approx(
-        [b * 0.9**3 for b in (0.1, 0.2)], rel=1e-6
-    )
 
 
 def test_fractional_last_epoch_then_plain_step() -> None:
@@ -1221,54 +1176,26 @@ def test_math_sanity() -> None:
     assert math.isclose(SCHEDULES["exp"](2), 0.97**2)
 
 
-def test_nested_sequential_equals_flat() -> None:
-    """Nesting a SequentialLR changes nothing (torch shifts it by a step, pytorch#196243), and
-    building it gives no order warning (filterwarnings=error)."""
-    setup = Setup((0.1, 0.04), "sgd", False)
-    opt_a, opt_b = make_opt(setup), make_opt(setup)
-    inner = lt.SequentialLR(
-        opt_a, [lt.LinearLR(opt_a, 0.2, total_iters=3), lt.ConstantLR(opt_a, 0.5, 4)], [3]
-    )
-    nested = lt.SequentialLR(opt_a, [inner, lt.ExponentialLR(opt_a, 0.9)], [8])
-    flat = lt.SequentialLR(
-        opt_b,
-        [
-            lt.LinearLR(opt_b, 0.2, total_iters=3),
-            lt.ConstantLR(opt_b, 0.5, 4),
-            lt.ExponentialLR(opt_b, 0.9),
-        ],
-        [3, 8],
-    )
-    case = Case("SequentialLR", n=20)
-    assert [_values(r) for r in drive(case, opt_a, nested, 0, 20)] == [
-        _values(r) for r in drive(case, opt_b, flat, 0, 20)
-    ]
-
-
-def test_chained_is_the_product_past_t_max() -> None:
-    """Declared: lrcore's ChainedScheduler is the product of its children's closed forms for
-    every child, including CosineAnnealingLR past T_max (torch's own chain is not)."""
-    opt = make_opt(Setup((0.1,), "sgd", False))
-    chained = lt.ChainedScheduler([lt.CosineAnnealingLR(opt, 10), lt.ExponentialLR(opt, 0.9)])
-    for t in range(31):
-        cosine = 0.1 * (1 + math.cos(math.pi * t / 10)) / 2
-        assert opt.param_groups[0]["lr"] == pytest.approx(cosine * 0.9**t, rel=1e-12, abs=1e-17)
-        opt.step()
-        chained.step()
-
-
-def test_stepper_rejects_layouts_that_do_not_fit() -> None:
-    from lrcore._core import Stepper
-
-    batch = lr.stack([lr.constant(1.0), lr.constant(2.0), lr.constant(3.0)])
-    with pytest.raises(ValueError, match="3 schedules do not divide among 2 keys"):
-        Stepper.schedules(batch, ["lr", "momentum"])
-    with pytest.raises(ValueError, match="do not divide among 0 keys"):
-        Stepper.schedules(batch, [])
-    with pytest.raises(ValueError, match=r"targets must give \(group, key index\)"):
-        Stepper.schedules(batch, ["lr"], targets=[(0, 0), (1, 1), (2, 0)])
-    with pytest.raises(ValueError, match="2 bases for 1 functions"):
-        Stepper.lambdas([0.1, 0.2], [abs])
-    state = {"optimizer": make_opt(SETUP2)}
-    with pytest.raises(ValueError, match="step must be a non-negative finite number"):
-        Stepper.schedules(batch, ["lr"]).write(-1.0, state)
+def test_nested_sequential_and_chain_past_t_max_as_torch() -> None:
+    """A SequentialLR nested in another (torch shifts it by a step, pytorch#196243) and a
+    chain with CosineAnnealingLR past T_max give torch's rates, not a closed form."""
+    runs = []
+    for m in (ts, lt):
+        opt = make_opt(Setup((0.1, 0.04), "sgd", False))
+        opt2 = make_opt(Setup((0.1,), "sgd", False))
+        with quiet_torch():
+            inner = m.SequentialLR(
+                opt, [m.LinearLR(opt, 0.2, total_iters=3), m.ConstantLR(opt, 0.5, 4)], [3]
+            )
+            nested = m.SequentialLR(opt, [inner, m.ExponentialLR(opt, 0.9)], [8])
+            chained = m.ChainedScheduler(
+                [m.CosineAnnealingLR(opt2, 10), m.ExponentialLR(opt2, 0.9)]
+            )
+            rates = []
+            for _ in range(31):
+                for o, sched in ((opt, nested), (opt2, chained)):
+                    o.step()
+                    sched.step()
+                rates += [g["lr"] for g in opt.param_groups + opt2.param_groups]
+        runs.append(rates)
+    assert runs[1] == pytest.approx(runs[0], rel=1e-9, abs=1e-18)

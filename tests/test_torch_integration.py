@@ -55,11 +55,11 @@ def _train_loop(module: Any, kind: str, steps: int) -> tuple[list[float], list[f
 
 
 def test_training_loop_one_cycle_identical() -> None:
-    """Adam + OneCycleLR (both absolute closed forms): the same rates bit for bit, the same
-    losses, and betas[0] cycled identically."""
+    """Adam + OneCycleLR: the same rates (the anneal's cosine comes from Rust: to an ulp),
+    the same losses, with betas[0] cycled alike."""
     theirs, ours = _train(ts, "one_cycle"), _train(lt, "one_cycle")
-    assert ours[0] == theirs[0]
-    assert ours[1] == theirs[1]
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-12)
+    assert ours[1] == pytest.approx(theirs[1], rel=1e-9)
     assert ours[1][-1] < ours[1][0]
 
 

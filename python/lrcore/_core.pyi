@@ -1,6 +1,6 @@
 """Type stub of the Rust extension, kept honest by ``python -m mypy.stubtest lrcore._core``."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal, final, overload
 
 import numpy as np
@@ -8,10 +8,8 @@ import numpy.typing as npt
 
 __version__: str
 __all__ = [
-    "Plateau",
     "Schedule",
     "SearchSpace",
-    "Stepper",
     "__version__",
     "build",
     "check_distribution",
@@ -19,7 +17,6 @@ __all__ = [
     "max_qmc_dims",
     "parse",
     "signature",
-    "step",
 ]
 
 @final
@@ -60,48 +57,10 @@ class Schedule:
     def __deepcopy__(self, memo: Any, /) -> Schedule: ...
     def plot(self, n: int | None = None, ax: Any = None, **kwargs: Any) -> Any: ...
 
-@final
-class Stepper:
-    @staticmethod
-    def schedules(
-        rates: Schedule,
-        keys: Sequence[str],
-        limit: int | None = None,
-        counts_steps: bool = True,
-        targets: Sequence[tuple[int, int]] | None = None,
-    ) -> Stepper: ...
-    @staticmethod
-    def lambdas(bases: Sequence[float], fns: Sequence[Callable[[int], float]]) -> Stepper: ...
-    @staticmethod
-    def products(
-        bases: Sequence[float],
-        fns: Sequence[Callable[[int], float]],
-        epoch: int = 0,
-        products: Sequence[float] | None = None,
-    ) -> Stepper: ...
-    @property
-    def running_product(self) -> tuple[int, list[float]] | None: ...
-    def values_at(self, t: float) -> list[float]: ...
-    def write(self, t: float, state: dict[str, Any]) -> tuple[list[float], bool]: ...
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
-
-@final
-class Plateau:
-    def __new__(cls, optimizer: Any = None, *state: Any) -> Plateau: ...
-    def step(self, *args: Any, **kwargs: Any) -> None: ...
-    def bind(self, scheduler: type) -> None: ...
-    def get(self, name: str) -> Any: ...
-    def set(self, name: str, value: Any) -> None: ...
-    @staticmethod
-    def fields() -> list[str]: ...
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
-
 def build(name: str, *args: Any, **kwargs: Any) -> Schedule: ...
 def parse(text: str) -> Schedule: ...
 def from_json(text: str) -> Schedule: ...
 def signature(name: str) -> list[tuple[str, str | None]]: ...
-def step(self: Any, /, *args: Any, **kwargs: Any) -> None:
-    """The torch drop-ins' ``step`` (a method descriptor of ``object``)."""
 
 # ---- search (rust/python/search.rs) ---------------------------------------------------------
 

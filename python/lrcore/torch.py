@@ -1,34 +1,45 @@
-"""Drop-in replacements for ``torch.optim.lr_scheduler``, computed from lrcore schedules.
+"""Drop-in replacements for ``torch.optim.lr_scheduler`` whose values lrcore schedules compute.
 
-Change one import line and nothing else: every class takes torch's exact arguments and
-defaults, is an instance of torch's ``LRScheduler`` (``ReduceLROnPlateau`` of torch's
-``ReduceLROnPlateau``), writes the same values into the optimizer's param groups (closed
-form, so torch's float recursions agree to ~1e-12 relative) and keeps ``last_epoch``,
-``base_lrs``, ``get_last_lr()``, ``initial_lr`` and torch's warnings. Each class maps its
-arguments onto one lrcore schedule per param group; a ``step()`` is one Rust call that computes
-the values, writes them into the param groups and advances ``last_epoch``. Three things differ,
-all on purpose:
+Change one import line and nothing else: each class is a subclass of torch's class of the same
+name and keeps its semantics in full. Several schedulers stepping one optimizer compose (a
+chainable scheduler scales the rate it finds in the param group, as torch's do);
+``ChainedScheduler`` and ``SequentialLR`` advance their children; a rate or a public attribute
+(``gamma``, ``T_max``, ``base_lrs``, ``T_cur`` …) changed by hand carries on; ``step(epoch)``
+uses the closed form; Tensor-valued arguments are copied; state dicts are torch's (older layouts
+included) and torch's warnings and private attributes (``_last_lr``, ``_step_count``,
+``_get_lr_called_within_step``, ``_scale_fn_ref``, ``_anneal_func_type`` …) are kept.
+
+Where the numbers come from: each schedule-driven class has a *unit* lrcore schedule ``u`` of
+its arguments (base rate 1), evaluated in Rust once per step for every group. A step of a
+chainable class scales each group's rate by ``u(t) / u(t - 1)`` (1 where the two are equal),
+which is torch's chainable rule; ``step(epoch)`` writes ``base * u(epoch)``. ``CyclicLR`` and
+``CosineAnnealingWarmRestarts`` scale their unit cycle between their bounds, ``OneCycleLR``
+anneals between the param groups' own entries (``initial_lr``, ``max_lr``, ``min_lr``) with
+the unit cosine. A unit schedule is built once per set of arguments (a cache keyed on them,
+outside the instance, so an attribute changed by hand is picked up at the next step and state
+dicts hold only torch's entries). ``LambdaLR`` and ``MultiplicativeLR`` call the user's
+functions, as torch's do. ``step()`` is a lean equivalent of torch's (same warnings, counters
+and writes, without its per-call context managers); ``ReduceLROnPlateau``, ``SequentialLR``
+and ``ChainedScheduler`` step as torch's.
+
+What lrcore adds, where torch's semantics leave room for it (each stated in the class):
 
 * Arguments torch accepts and then fails on later, or silently turns into nonsense
-  (``step_size=0``, ``T_max=0``, ``factor=0``, ``step_size_up=0``, negative learning rates,
-  ``gamma <= 0`` …) raise ``ValueError`` at construction, naming the parameter.
-* A step's values depend only on the arguments and ``last_epoch``, never on the optimizer's
-  current learning rate, so resuming at any step — whichever order the optimizer and the
-  scheduler are built and loaded in, or from a state dict saved by torch's class of the same
-  name — continues exactly as an uninterrupted run. ``load_state_dict`` writes the loaded
-  step's values into the param groups.
-* ``SequentialLR`` accepts ``ReduceLROnPlateau`` as its last phase, and ``LambdaLR`` takes an
-  lrcore schedule as well as a function.
+  (``step_size=0``, ``T_max=0``, ``total_iters=0``, ``factor=0``, ``gamma <= 0`` …), raise
+  ``ValueError`` at construction, naming the parameter.
+* ``load_state_dict`` also writes the loaded rates into the param groups, so a scheduler that
+  drives its optimizer alone resumes exactly whichever order the optimizer and the scheduler
+  are built and loaded in (torch leaves the rates the constructor wrote).
+* ``LambdaLR`` and ``MultiplicativeLR`` take lrcore schedules as ``lr_lambda`` (they are
+  callables) and save them in the state dict by their dict form.
 """
 
 from __future__ import annotations
 
-import copy
+import functools
 import math
 import types
 import warnings
-from bisect import bisect_right
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Union, cast
 
@@ -38,8 +49,7 @@ from torch.optim import Optimizer
 from torch.optim import lr_scheduler as _torch
 
 import lrcore as lr
-from lrcore import _core
-from lrcore._core import Schedule, Stepper
+from lrcore._core import Schedule
 from lrcore.lr_find import lr_find
 
 __all__ = [
@@ -65,21 +75,14 @@ __all__ = [
 
 LRScheduler = _torch.LRScheduler
 
-#: Attributes rebuilt from the others: never saved in a state dict.
-_DERIVED = frozenset(
-    {
-        "optimizer",
-        "_lr_batch",
-        "_momentum_batch",
-        "_stepper",
-        "_rust_step",
-        "_tensor_writer",
-    }
-)
-
 
 def _fail(cls: str, name: str, rule: str, value: object) -> ValueError:
     return ValueError(f"{cls}(): {name} must be {rule}, got {value!r}")
+
+
+def _number(value: object) -> object:
+    """A 0-d Tensor's value, for the checks (torch keeps or copies the Tensor itself)."""
+    return value.item() if isinstance(value, Tensor) and value.dim() == 0 else value
 
 
 def _positive_int(cls: str, name: str, value: object) -> int:
@@ -88,35 +91,24 @@ def _positive_int(cls: str, name: str, value: object) -> int:
     return value
 
 
-def _positive(cls: str, name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+def _positive(cls: str, name: str, value: object) -> None:
+    number = _number(value)
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not number > 0:
         raise _fail(cls, name, "a positive number", value)
-    if not math.isfinite(value):
+    if not math.isfinite(number):
         raise _fail(cls, name, "finite", value)
-    return float(value)
 
 
-def _non_negative(cls: str, name: str, value: object) -> float:
-    if isinstance(value, Tensor):
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+def _non_negative(cls: str, name: str, value: object) -> None:
+    number = _number(value)
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not number >= 0:
         raise _fail(cls, name, "a non-negative number", value)
-    if not math.isfinite(value):
+    if not math.isfinite(number):
         raise _fail(cls, name, "finite", value)
-    return float(value)
 
 
-def _per_group(optimizer: Optimizer, name: str, value: Any) -> list[Any]:
-    """torch's ``_format_param``: one value per param group, from a scalar or a list."""
-    groups = len(optimizer.param_groups)
-    if isinstance(value, (list, tuple)):
-        if len(value) != groups:
-            raise ValueError(
-                f"{name} must have the same length as optimizer.param_groups. "
-                f"{name} has {len(value)} values, param_groups has {groups}."
-            )
-        return list(value)
-    return [value] * groups
+def _each(value: object) -> list[object]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _set(group: dict[str, Any], key: str, value: float) -> None:
@@ -172,22 +164,6 @@ def _numpy_view(tensor: Tensor) -> Any:
     return tensor.numpy() if usable else None
 
 
-def _set_momentum(group: dict[str, Any], use_beta1: bool, value: float) -> None:
-    if use_beta1:
-        group["betas"] = (value, *group["betas"][1:])
-    else:
-        group["momentum"] = value
-
-
-def _momentum_key(optimizer: Optimizer) -> bool:
-    """True when momentum is Adam's ``betas[0]``; torch's check and message otherwise."""
-    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-        raise ValueError(
-            "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-        )
-    return "betas" in optimizer.defaults
-
-
 def _warn_out_of_order(optimizer: Optimizer) -> None:
     """torch's warnings for a first ``scheduler.step()`` that is not after ``optimizer.step()``."""
     if not hasattr(optimizer.step, "_wrapped_by_lr_sched"):
@@ -212,207 +188,221 @@ def _warn_out_of_order(optimizer: Optimizer) -> None:
         )
 
 
-class _Scheduler(LRScheduler):
-    """Base of the drop-ins: values of step ``last_epoch`` from one schedule per param group.
+def _write_lrs(scheduler: Any, values: Sequence[Any] | None, factor: float = 1.0) -> None:
+    """torch's write of a step's rates (``values``, or each group's rate times ``factor``): a
+    Tensor rate is filled in place (its identity kept for compiled optimizer steps),
+    ``_last_lr`` holds copies. A plain number is tested first: ``isinstance(x, Tensor)`` runs
+    Python code in torch's metaclass."""
+    groups = scheduler.optimizer.param_groups
+    if values is not None and len(groups) != len(values):  # torch's zip(strict=True)
+        which = "longer" if len(values) > len(groups) else "shorter"
+        raise ValueError(f"zip() argument 2 is {which} than argument 1")
+    last: list[Any] = []
+    for i, group in enumerate(groups):
+        current = group["lr"]
+        value = current * factor if values is None else values[i]
+        if current.__class__ is float or not isinstance(current, Tensor):
+            group["lr"] = value
+            last.append(value)
+        else:
+            current.fill_(value)
+            last.append(current.clone())
+    scheduler._last_lr = last
 
-    Subclasses set their hyper-parameters (under torch's attribute names, so that torch's state
-    dicts load), then call ``super().__init__``; they define ``_lr_schedules`` (and
-    ``_momentum_schedules`` when they cycle momentum) from ``self.base_lrs`` and those
-    attributes.
-    """
 
-    cycle_momentum: bool = False
-    use_beta1: bool = False
-    _lr_batch: Schedule | None = None
-    _momentum_batch: Schedule | None = None
-    #: Computes and writes a step's values in Rust; None where the rates are computed in
-    #: Python (a CyclicLR with a custom ``scale_fn``).
-    _stepper: Stepper | None = None
-    #: The stepper where a whole ``step()`` is its ``advance`` (no Python-side extras).
-    _rust_step: Stepper | None = None
-    #: Whether ``step()`` counts ``_step_count`` (torch's CosineAnnealingWarmRestarts does not).
-    _counts_steps = True
+def _restore_rates(scheduler: Any) -> None:
+    """lrcore's addition to ``load_state_dict``: the loaded ``_last_lr`` goes into the groups."""
+    for group, value in zip(scheduler.optimizer.param_groups, scheduler._last_lr):
+        _torch._update_param_group_val(group, "lr", value)
 
-    def _lr_schedules(self) -> list[Schedule] | None:
-        """One rate schedule per param group; None where a subclass computes its rates in
-        Python (``_lrs_at``), from callables."""
-        return None
 
-    def _momentum_schedules(self) -> list[Schedule] | None:
-        return None
+@functools.lru_cache(maxsize=512)
+def _units(build: Callable[..., Schedule], args: tuple[Any, ...]) -> tuple[Schedule, Schedule]:
+    """The unit schedule ``u = build(*args)`` and the batch ``[u(t), u(t - 1)]`` (``shift(1)``),
+    so that a step's factor is one Rust call."""
+    unit = build(*args)
+    return unit, lr.stack([unit, unit.shift(1)])
 
-    def _init_momentum(
-        self, optimizer: Optimizer, base_momentum: Any, max_momentum: Any, last_epoch: int
-    ) -> None:
-        """torch's momentum set-up for CyclicLR and OneCycleLR: ``betas[0]`` when the optimizer
-        has betas, the cycle's top value and the ``max_momentum`` / ``base_momentum`` keys
-        written into each group on a fresh start."""
-        self.use_beta1 = _momentum_key(optimizer)
-        self.base_momentums = _per_group(optimizer, "base_momentum", base_momentum)
-        self.max_momentums = _per_group(optimizer, "max_momentum", max_momentum)
-        if last_epoch == -1:
-            for top, bottom, group in zip(
-                self.max_momentums, self.base_momentums, optimizer.param_groups
-            ):
-                _set_momentum(group, self.use_beta1, top)
-                group["max_momentum"] = top
-                group["base_momentum"] = bottom
 
-    def _composable(self) -> bool:
-        """Whether ``_lr_batch`` holds the whole learning rate, so composites can use it."""
-        return self._lr_batch is not None
+class _Lean(LRScheduler):
+    """torch's ``LRScheduler.step`` without its per-call context managers: the same order
+    warnings, ``_step_count``, ``last_epoch``, epoch deprecation warning, closed form for
+    ``step(epoch)`` and writes. A step's rates come from ``_next_lrs``: the drop-ins compute
+    them there directly; by default (and in a subclass that overrides ``get_lr``) it is
+    ``get_lr`` with ``_get_lr_called_within_step`` set, as in torch. ``load_state_dict`` also
+    writes the loaded rates into the param groups, and the base rates must be non-negative."""
 
-    def _bases(self) -> list[float]:
-        """The base rates as floats (torch keeps Tensors for Tensor-valued rates)."""
-        return [float(b) for b in self.base_lrs]
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ != __name__ and "get_lr" in cls.__dict__:
+            cls._next_lrs = _Lean._next_lrs  # type: ignore[method-assign]
+            cls._fused = False
 
-    def _validate_base_lrs(self) -> None:
-        for i, base in enumerate(self.base_lrs):
-            _non_negative(type(self).__name__, f"the learning rate of param_groups[{i}]", base)
+    #: Whether a plain step may be the one-frame ``_Chainable.step`` (a class that computes
+    #: its rates otherwise sets it False).
+    _fused = False
 
-    def _build(self) -> None:
-        self._validate_base_lrs()
-        rates = self._lr_schedules()
-        momenta = (self._momentum_schedules() if self.cycle_momentum else None) or []
-        self._lr_batch = None if rates is None else lr.stack(rates)
-        self._momentum_batch = lr.stack(momenta) if momenta else None
-        self._stepper = self._make_stepper(rates, momenta)
-        self._arm()
+    def _next_lrs(self) -> list[Any]:
+        self._get_lr_called_within_step = True
+        try:
+            return self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
 
-    def _arm(self) -> None:
-        """Lets ``step()`` be taken in Rust where it is only the stepper's writes."""
-        self._rust_step = self._stepper if self._steps_in_rust() else None
+    def _step_factor(self, t: int) -> float:
+        """The factor by which a plain step to ``t`` scales every rate (``_fused`` classes)."""
+        raise NotImplementedError
 
-    def _make_stepper(
-        self, rates: list[Schedule] | None, momenta: list[Schedule]
-    ) -> Stepper | None:
-        """What one step writes, in one Rust call: every group's rate, then its momentum."""
-        if rates is None or not self._composable():
-            return None
-        keys = ("lr", "betas" if self.use_beta1 else "momentum")[: 1 + bool(momenta)]
-        return Stepper.schedules(
-            lr.stack(rates + momenta), keys, self._last_step(), self._counts_steps
-        )
-
-    def _last_step(self) -> int | None:
-        """The last step ``step()`` may take in Rust; past it the Python path raises."""
-        return None
-
-    def _steps_in_rust(self) -> bool:
-        """Whether a ``step()`` is only the stepper's writes (no Python-side extras)."""
-        return True
-
-    def _initial_step(self) -> None:
-        self._build()
-        super()._initial_step()
-
-    @property
-    def _writer(self) -> _Writer:
-        writer: _Writer | None = self.__dict__.get("_tensor_writer")
-        if writer is None:
-            writer = self.__dict__["_tensor_writer"] = _Writer()
-        return writer
-
-    def _lrs_at(self, t: float) -> list[float]:
-        assert self._stepper is not None, "a subclass without a stepper defines _lrs_at"
-        return self._stepper.values_at(t)[: len(self.base_lrs)]
-
-    def _rates(self) -> Schedule:
-        """The batch of per-group rate schedules (composable schedulers have one)."""
-        if self._lr_batch is None:
-            raise TypeError(f"{type(self).__name__}'s rates are not an lrcore schedule")
-        return self._lr_batch
-
-    def _write(self, t: float) -> None:
-        """Puts step ``t``'s values into the param groups: one Rust call writes every float
-        entry; a Tensor learning rate is then filled in place here."""
-        groups = self.optimizer.param_groups
-        if self._stepper is None:
-            values = self._lrs_at(t)
-            for i, group in enumerate(groups):
-                self._writer(group, i, "lr", values[i])
-            self._last_lr: list[float | Tensor] = values  # type: ignore[assignment]
+    def step(self, epoch: int | None = None) -> None:
+        if epoch is None and self._fused and self._step_count > 1 and self.last_epoch >= 0:
+            # A plain step of a started scheduler whose step is a factor: one frame.
+            self._step_count += 1
+            self.last_epoch += 1
+            _write_lrs(self, None, self._step_factor(self.last_epoch))
             return
-        values, written = self._stepper.write(t, self.__dict__)
-        n = len(self.base_lrs)
-        self._last_lr = values[:n]  # type: ignore[assignment]
-        if not written:  # a Tensor rate (filled in place), or a momentum that is not a float
-            for i, group in enumerate(groups[:n]):
-                if group["lr"].__class__ is not float:
-                    self._writer(group, i, "lr", values[i])
-                if self._momentum_batch is not None:
-                    _set_momentum(group, self.use_beta1, values[n + i])
-
-    #: ``step()`` is taken by ``_rust_step.advance`` in one Rust call, without a Python
-    #: frame; any other call, or one the stepper declines, by ``_step``.
-    step = _core.step
-
-    def _step(self, epoch: int | None = None) -> None:
-        """torch's step: the order warnings, ``step(epoch)``, Tensor rates, …"""
         if self._step_count == 1:
             _warn_out_of_order(self.optimizer)
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
+            values = self._next_lrs()
         else:
             warnings.warn(_torch.EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
             self.last_epoch = epoch
-        self._write(self.last_epoch)
-
-    def get_lr(self) -> list[float | Tensor]:
-        """The values of step ``last_epoch`` (torch warns when called outside ``step``)."""
-        _torch._warn_get_lr_called_within_step(self)
-        return list(self._lrs_at(self.last_epoch))
-
-    def _get_closed_form_lr(self) -> list[float | Tensor]:
-        return list(self._lrs_at(self.last_epoch))
-
-    def get_last_lr(self) -> list[float | Tensor]:
-        """The values last written, with each group's type (a Tensor ``lr`` gives Tensors)."""
-        groups = self.optimizer.param_groups
-        if not any(isinstance(g["lr"], Tensor) for g in groups):
-            return self._last_lr
-        return [
-            g["lr"].clone() if isinstance(g["lr"], Tensor) else v
-            for g, v in zip(groups, self._last_lr)
-        ]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in _DERIVED}
+            closed = getattr(self, "_get_closed_form_lr", None)
+            values = self._next_lrs() if closed is None else closed()
+        _write_lrs(self, values)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Loads a state saved by this class or by torch's class of the same name, and writes
-        the loaded step's values into the param groups."""
-        self.__dict__.update(state_dict)
-        self.base_lrs = [float(b) for b in self.base_lrs]
-        self._build()
-        if self.last_epoch >= 0:  # torch saves -1 for a SequentialLR phase not yet started
-            self._write(self.last_epoch)
+        super().load_state_dict(state_dict)
+        _restore_rates(self)
+
+    def _initial_step(self) -> None:
+        """lrcore's check, before torch's first step: the base rates are non-negative."""
+        for i, base in enumerate(self.base_lrs):
+            _non_negative(type(self).__name__, f"the learning rate of param_groups[{i}]", base)
+        self._get_lr_called_within_step = False  # torch's step leaves it in the state
+        super()._initial_step()
 
 
-class StepLR(_Scheduler):
-    """torch StepLR: ``lr = base * gamma ** (t // step_size)`` — :func:`lrcore.step_decay`.
+class _Direct(_Lean):
+    """A drop-in that computes a step's rates itself, in ``_next_lrs``."""
 
-    Unlike torch, ``step_size`` must be a positive integer and ``gamma`` positive.
+    def get_lr(self) -> list[float | Tensor]:
+        """This step's rates (torch warns when called outside ``step``)."""
+        _torch._warn_get_lr_called_within_step(self)
+        return self._next_lrs()
+
+
+class _Chainable(_Direct):
+    """A scheduler whose step scales each group's rate by ``u(t) / u(t - 1)`` of its unit
+    schedule (``u(0)`` at step 0) and whose ``step(epoch)`` writes ``base * u(epoch)``."""
+
+    #: Whether the constructor's step of a resumed scheduler (``last_epoch >= 0``) keeps the
+    #: group's rate, as torch's class does (its ``_is_initial`` check).
+    _holds_initial = True
+
+    @staticmethod
+    def _build(*args: Any) -> Schedule:
+        raise NotImplementedError
+
+    def _args(self) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def _unit(self) -> tuple[Schedule, Schedule]:
+        return _units(self._build, self._args())
+
+    _fused = True
+
+    def _first_factor(self) -> float:
+        """The factor of a step to ``t = 0``: ``u(0)``, torch's step-0 branch."""
+        return float(self._unit()[0](0))
+
+    def _step_factor(self, t: int) -> float:
+        """``u(t) / u(t - 1)``, 1 where the two are equal (a 0/0 past a schedule's end)."""
+        now, before = _units(self._build, self._args())[1].values_at(t)
+        return 1.0 if now == before else now / before
+
+    def _next_lrs(self) -> list[Any]:
+        """torch's chainable rule: the rates in the param groups times this step's factor."""
+        t = self.last_epoch
+        if t == 0:
+            factor = self._first_factor()
+        elif self._is_initial and self._holds_initial:
+            factor = 1.0
+        else:
+            factor = self._step_factor(t)
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
+        factor = self._unit()[0](self.last_epoch)
+        return [base * factor for base in self.base_lrs]
+
+
+class StepLR(_Chainable, _torch.StepLR):
+    """torch StepLR: ``lr = base * gamma ** (t // step_size)``; the unit schedule is
+    :func:`lrcore.step_decay`.
+
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        step_size: steps between two decays; unlike torch, a positive integer.
+        gamma: the factor of each decay; unlike torch, positive.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = StepLR(opt, step_size=2, gamma=0.5)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
+
+    _holds_initial = False
 
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
     ) -> None:
-        self.step_size = _positive_int("StepLR", "step_size", step_size)
-        self.gamma = _positive("StepLR", "gamma", gamma)
-        super().__init__(optimizer, last_epoch)
+        _positive_int("StepLR", "step_size", step_size)
+        _positive("StepLR", "gamma", gamma)
+        super().__init__(optimizer, step_size, gamma, last_epoch)
 
-    def _lr_schedules(self) -> list[Schedule]:
-        return [lr.step_decay(b, self.step_size, self.gamma) for b in self._bases()]
+    @staticmethod
+    def _build(step_size: int, gamma: float) -> Schedule:
+        return lr.step_decay(1.0, step_size, gamma)
+
+    def _args(self) -> tuple[Any, ...]:
+        return (self.step_size, self.gamma)
 
 
-class MultiStepLR(_Scheduler):
-    """torch MultiStepLR: ``lr = base * gamma ** (milestones <= t)`` — :func:`lrcore.multistep`.
+class MultiStepLR(_Chainable, _torch.MultiStepLR):
+    """torch MultiStepLR: ``lr = base * gamma ** (number of milestones <= t)``; the unit
+    schedule is :func:`lrcore.multistep`. Milestones may be unsorted or repeated (each copy
+    multiplies by ``gamma``) as in torch.
 
-    Milestones may be unsorted or repeated (each copy multiplies by ``gamma``) as in torch;
-    unlike torch, they must be non-negative integers and ``gamma`` positive.
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        milestones: the steps at which the rate is multiplied by ``gamma``; unlike torch,
+            non-negative integers.
+        gamma: the factor at each milestone; unlike torch, positive.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
+
+    _holds_initial = False
 
     def __init__(
         self,
@@ -425,22 +415,43 @@ class MultiStepLR(_Scheduler):
         for m in milestones:
             if isinstance(m, bool) or not isinstance(m, int) or m < 0:
                 raise _fail("MultiStepLR", "milestones", "non-negative integers", milestones)
-        self.milestones = Counter(milestones)
-        self.gamma = _positive("MultiStepLR", "gamma", gamma)
-        super().__init__(optimizer, last_epoch)
+        _positive("MultiStepLR", "gamma", gamma)
+        super().__init__(optimizer, milestones, gamma, last_epoch)
 
-    def _lr_schedules(self) -> list[Schedule]:
-        milestones = sorted(self.milestones.elements())
-        return [lr.multistep(b, milestones, self.gamma) for b in self._bases()]
+    @staticmethod
+    def _build(milestones: tuple[tuple[int, int], ...], gamma: float) -> Schedule:
+        steps = sorted(m for m, count in milestones for _ in range(count))
+        return lr.multistep(1.0, steps, gamma)
+
+    def _args(self) -> tuple[Any, ...]:
+        return (tuple(self.milestones.items()), self.gamma)
 
 
-class ConstantLR(_Scheduler):
-    """torch ConstantLR: ``base * factor`` until ``total_iters``, then ``base``.
+class ConstantLR(_Chainable, _torch.ConstantLR):
+    """torch ConstantLR: ``base * factor`` until ``total_iters``, then ``base``; the unit
+    schedule is :func:`lrcore.piecewise_constant`.
 
-    torch's check of ``factor`` (ValueError above 1 or below 0) is kept; ``factor=0`` and
-    ``total_iters <= 0``, which torch accepts and then divides by zero or never ends, raise
-    ValueError.
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        factor: the multiplier before ``total_iters``; torch's check (within [0, 1]) is kept
+            and, unlike torch, 0 (a division by zero at ``total_iters``) raises ValueError.
+        total_iters: the step at which the rate returns to ``base``; unlike torch, a
+            positive integer.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> rates = []
+    >>> for _ in range(4):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.5, 0.5, 1.0, 1.0]
     """
+
+    _holds_initial = False
 
     def __init__(
         self,
@@ -451,20 +462,40 @@ class ConstantLR(_Scheduler):
     ) -> None:
         if factor > 1.0 or factor < 0:
             raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
-        self.factor = _positive("ConstantLR", "factor", factor)
-        self.total_iters = _positive_int("ConstantLR", "total_iters", total_iters)
-        super().__init__(optimizer, last_epoch)
+        _positive("ConstantLR", "factor", factor)
+        _positive_int("ConstantLR", "total_iters", total_iters)
+        super().__init__(optimizer, factor, total_iters, last_epoch)
 
-    def _lr_schedules(self) -> list[Schedule]:
-        factors = lr.piecewise_constant([self.total_iters], [self.factor, 1.0])
-        return [b * factors for b in self._bases()]
+    @staticmethod
+    def _build(factor: float, total_iters: int) -> Schedule:
+        return lr.piecewise_constant([total_iters], [factor, 1.0])
+
+    def _args(self) -> tuple[Any, ...]:
+        return (self.factor, self.total_iters)
 
 
-class LinearLR(_Scheduler):
-    """torch LinearLR: ``base * (start + (end - start) * min(t, total_iters) / total_iters)``.
+class LinearLR(_Chainable, _torch.LinearLR):
+    """torch LinearLR: ``base * (start + (end - start) * min(t, total_iters) / total_iters)``;
+    the unit schedule is :func:`lrcore.linear`. To warm up from exactly 0, which torch forbids,
+    use ``lrcore.warmup`` with :class:`ParamScheduler`.
 
-    torch's factor checks are kept; ``total_iters <= 0`` raises ValueError. To warm up from
-    exactly 0, which torch forbids, use ``lrcore.warmup`` with :class:`ParamScheduler`.
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        start_factor: the multiplier at step 0, in (0, 1] (torch's check).
+        end_factor: the multiplier from ``total_iters`` on, in [0, 1] (torch's check).
+        total_iters: the length of the ramp; unlike torch, a positive integer.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = LinearLR(opt, start_factor=0.25, total_iters=3)
+    >>> rates = []
+    >>> for _ in range(5):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
     def __init__(
@@ -475,38 +506,81 @@ class LinearLR(_Scheduler):
         total_iters: int = 5,
         last_epoch: int = -1,
     ) -> None:
-        if start_factor > 1.0 or start_factor <= 0:
-            raise ValueError(
-                "Starting multiplicative factor expected to be greater than 0 and less or "
-                "equal to 1."
-            )
-        if end_factor > 1.0 or end_factor < 0:
-            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
-        self.start_factor = float(start_factor)
-        self.end_factor = float(end_factor)
-        self.total_iters = _positive_int("LinearLR", "total_iters", total_iters)
-        super().__init__(optimizer, last_epoch)
+        _positive_int("LinearLR", "total_iters", total_iters)
+        super().__init__(optimizer, start_factor, end_factor, total_iters, last_epoch)
 
-    def _lr_schedules(self) -> list[Schedule]:
-        factors = lr.linear(self.start_factor, self.end_factor, self.total_iters)
-        return [b * factors for b in self._bases()]
+    @staticmethod
+    def _build(start: float, end: float, total_iters: int) -> Schedule:
+        return lr.linear(start, end, total_iters)
+
+    def _args(self) -> tuple[Any, ...]:
+        return (self.start_factor, self.end_factor, self.total_iters)
 
 
-class ExponentialLR(_Scheduler):
-    """torch ExponentialLR: ``base * gamma ** t`` — :func:`lrcore.exp_decay`. ``gamma`` must
-    be positive (torch accepts 0 and negative values, giving zero or sign-flipping rates)."""
+class ExponentialLR(_Chainable, _torch.ExponentialLR):
+    """torch ExponentialLR: ``base * gamma ** t``; the unit schedule is
+    :func:`lrcore.exp_decay`.
+
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        gamma: the factor of each step; unlike torch (which gives zero or sign-flipping
+            rates), positive.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = ExponentialLR(opt, gamma=0.5)
+    >>> rates = []
+    >>> for _ in range(4):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.5, 0.25, 0.125]
+    """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = _positive("ExponentialLR", "gamma", gamma)
-        super().__init__(optimizer, last_epoch)
+        _positive("ExponentialLR", "gamma", gamma)
+        super().__init__(optimizer, gamma, last_epoch)
 
-    def _lr_schedules(self) -> list[Schedule]:
-        return [lr.exp_decay(b, self.gamma) for b in self._bases()]
+    @staticmethod
+    def _build(gamma: float) -> Schedule:
+        return lr.exp_decay(1.0, gamma)
+
+    def _first_factor(self) -> float:
+        """torch keeps the rate in the constructor's step and multiplies by ``gamma`` at any
+        other step to 0 (a SequentialLR phase restarted): ``u(1) / u(0)``."""
+        if self._is_initial:
+            return 1.0
+        now, before = self._unit()[1].values_at(1)
+        return now / before
+
+    def _args(self) -> tuple[Any, ...]:
+        return (self.gamma,)
 
 
-class PolynomialLR(_Scheduler):
-    """torch PolynomialLR: ``base * (1 - min(t, T) / T) ** power`` — :func:`lrcore.polynomial`.
-    ``total_iters`` and ``power`` must be positive (torch divides by zero, or grows)."""
+class PolynomialLR(_Chainable, _torch.PolynomialLR):
+    """torch PolynomialLR: ``base * (1 - min(t, T) / T) ** power``; the unit schedule is
+    :func:`lrcore.polynomial`.
+
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        total_iters: ``T``, the step at which the rate reaches 0; unlike torch, a positive
+            integer.
+        power: the exponent; unlike torch (whose rates then grow), positive.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = PolynomialLR(opt, total_iters=4, power=2.0)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
 
     def __init__(
         self,
@@ -515,49 +589,90 @@ class PolynomialLR(_Scheduler):
         power: float = 1.0,
         last_epoch: int = -1,
     ) -> None:
-        self.total_iters = _positive_int("PolynomialLR", "total_iters", total_iters)
-        self.power = _positive("PolynomialLR", "power", power)
-        super().__init__(optimizer, last_epoch)
+        _positive_int("PolynomialLR", "total_iters", total_iters)
+        _positive("PolynomialLR", "power", power)
+        super().__init__(optimizer, total_iters, power, last_epoch)
 
-    def _lr_schedules(self) -> list[Schedule]:
-        return [lr.polynomial(b, 0.0, self.total_iters, self.power) for b in self._bases()]
+    @staticmethod
+    def _build(total_iters: int, power: float) -> Schedule:
+        return lr.polynomial(1.0, 0.0, total_iters, power)
+
+    def _first_factor(self) -> float:
+        """torch keeps the rate in the constructor's step; at any other step to 0 (a
+        SequentialLR phase restarted) its ratio extends the polynomial to ``t = -1``."""
+        if self._is_initial:
+            return 1.0
+        return float((self.total_iters / (self.total_iters + 1.0)) ** self.power)
+
+    def _args(self) -> tuple[Any, ...]:
+        return (self.total_iters, self.power)
 
 
-class CosineAnnealingLR(_Scheduler):
-    """torch CosineAnnealingLR: ``eta_min + (base - eta_min) * (1 + cos(pi * t / T_max)) / 2``,
-    periodic with period ``2 * T_max`` as torch's is (it rises again after ``T_max``).
-    ``T_max`` must be a positive integer and ``eta_min`` non-negative."""
+class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
+    """torch CosineAnnealingLR: ``eta_min + (base - eta_min) * c(t)`` with the unit cosine
+    ``c(t) = (1 + cos(pi * t / T_max)) / 2``, periodic with period ``2 * T_max`` as torch's is.
+    A step is torch's chainable rule: ``eta_min + (lr - eta_min) * c(t) / c(t - 1)``, and at
+    the bottom of a period (where ``c(t - 1) = 0``) ``lr + (base - eta_min) * c(t)``.
+
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        T_max: half the period; unlike torch, a positive integer.
+        eta_min: the lowest rate; unlike torch, non-negative.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = CosineAnnealingLR(opt, T_max=4)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.1464]
+    """
 
     def __init__(
         self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
     ) -> None:
-        self.T_max = _positive_int("CosineAnnealingLR", "T_max", T_max)
-        self.eta_min = _non_negative("CosineAnnealingLR", "eta_min", eta_min)
-        super().__init__(optimizer, last_epoch)
+        _positive_int("CosineAnnealingLR", "T_max", T_max)
+        _non_negative("CosineAnnealingLR", "eta_min", eta_min)
+        super().__init__(optimizer, T_max, eta_min, last_epoch)
 
-    def _lr_schedules(self) -> list[Schedule]:
-        t, eta = self.T_max, self.eta_min
-        return [
-            lr.restarts(lr.join([lr.cosine(b, eta, t), lr.cosine(eta, b, t)], [t]))
-            for b in self._bases()
-        ]
+    @staticmethod
+    def _build(t_max: int) -> Schedule:
+        down_and_up = [lr.cosine(1.0, 0.0, t_max), lr.cosine(0.0, 1.0, t_max)]
+        return lr.restarts(lr.join(down_and_up, [t_max]))
+
+    _fused = False  # its step is not a plain factor
+
+    def _args(self) -> tuple[Any, ...]:
+        return (self.T_max,)
+
+    def _next_lrs(self) -> list[Any]:
+        """torch's rule: the constructor's step keeps the rates, the first step of a resumed
+        scheduler is the closed form, the others scale ``lr - eta_min``."""
+        groups = self.optimizer.param_groups
+        if self._is_initial:
+            return _torch._param_groups_val_list(self.optimizer, "lr")
+        t, eta = self.last_epoch, self.eta_min
+        unit, pair = self._unit()
+        if self._step_count == 1 and t > 0:
+            return [eta + (base - eta) * unit(t) for base in self.base_lrs]
+        if (t - 1 - self.T_max) % (2 * self.T_max) == 0:
+            rise = unit(t)
+            return [g["lr"] + (base - eta) * rise for base, g in zip(self.base_lrs, groups)]
+        now, before = pair.values_at(t)
+        if t == 0:  # a SequentialLR phase restarted: torch's ratio reads c(-1) = c(1)
+            before = unit(1)
+        return [now / before * (g["lr"] - eta) + eta for g in groups]
+
+    def _get_closed_form_lr(self) -> list[float | Tensor]:
+        c = self._unit()[0](self.last_epoch)
+        return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
 
 
 _Lambda = Union[Callable[[int], float], Schedule]
-
-
-def _lambdas(cls: str, optimizer: Optimizer, lr_lambda: Any) -> list[_Lambda]:
-    groups = len(optimizer.param_groups)
-    if isinstance(lr_lambda, (list, tuple)):
-        if len(lr_lambda) != groups:
-            raise ValueError(f"Expected {groups} lr_lambdas, but got {len(lr_lambda)}")
-        lambdas = list(lr_lambda)
-    else:
-        lambdas = [lr_lambda] * groups
-    for fn in lambdas:
-        if not callable(fn):
-            raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
-    return lambdas
 
 
 def _lambdas_state(lambdas: list[_Lambda]) -> list[Any]:
@@ -574,19 +689,49 @@ def _lambdas_state(lambdas: list[_Lambda]) -> list[Any]:
     return state
 
 
-def _load_lambdas(lambdas: list[_Lambda], saved: list[Any]) -> list[_Lambda]:
-    loaded = list(lambdas)
-    for i, entry in enumerate(saved):
-        if isinstance(loaded[i], Schedule) and entry is not None:
-            loaded[i] = lr.from_dict(entry)
-        elif entry is not None:
-            loaded[i].__dict__.update(entry)
-    return loaded
+class _FunctionRates(_Lean):
+    """LambdaLR and MultiplicativeLR: torch's formulas over the user's functions, which may be
+    lrcore schedules (saved in the state dict by their dict form)."""
+
+    lr_lambdas: list[_Lambda]
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = _lambdas_state(self.lr_lambdas)
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.__dict__.update((k, v) for k, v in state_dict.items() if k != "lr_lambdas")
+        for i, entry in enumerate(state_dict["lr_lambdas"]):
+            if isinstance(self.lr_lambdas[i], Schedule) and entry is not None:
+                self.lr_lambdas[i] = lr.from_dict(entry)
+            elif entry is not None:
+                self.lr_lambdas[i].__dict__.update(entry)
+        _restore_rates(self)
 
 
-class _FunctionRates(_Scheduler):
-    """LambdaLR and MultiplicativeLR: rates from the user's functions (or lrcore schedules),
-    one per group, saved in the state dict by torch's rule."""
+class LambdaLR(_FunctionRates, _torch.LambdaLR):
+    """torch LambdaLR: ``base * lr_lambda(t)``. ``lr_lambda`` may be an lrcore schedule (or a
+    list, one per group): a schedule is a callable evaluated in Rust.
+
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        lr_lambda: a function of the step (or an lrcore schedule), or a list of them, one per
+            param group; unlike torch (which fails in its first step), one that is not
+            callable raises TypeError at once.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = LambdaLR(opt, lambda epoch: 1 / (epoch + 1))
+    >>> rates = []
+    >>> for _ in range(4):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.5, 0.3333, 0.25]
+    """
 
     def __init__(
         self,
@@ -594,73 +739,79 @@ class _FunctionRates(_Scheduler):
         lr_lambda: _Lambda | list[_Lambda],
         last_epoch: int = -1,
     ) -> None:
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(type(self).__name__, optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
-    def state_dict(self) -> dict[str, Any]:
-        state = {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
-        state["lr_lambdas"] = _lambdas_state(self.lr_lambdas)
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        self.lr_lambdas = _load_lambdas(self.lr_lambdas, state.pop("lr_lambdas"))
-        super().load_state_dict(state)
+        for fn in lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, lr_lambda, last_epoch)
 
 
-class LambdaLR(_FunctionRates):
-    """torch LambdaLR: ``base * lr_lambda(t)``. ``lr_lambda`` may also be an lrcore schedule
-    (or a list, one per group), which is then evaluated in Rust, composes in SequentialLR and
-    ChainedScheduler, and is saved in the state dict. A function given for several groups is
-    called once per step (torch calls it once per group), so it should not count its calls."""
+class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
+    """torch MultiplicativeLR: ``lr_t = lr_(t-1) * lr_lambda(t)``, from the rate in the param
+    group (so it composes and carries hand edits on, as torch's does). ``lr_lambda`` may be an
+    lrcore schedule.
 
-    def _lr_schedules(self) -> list[Schedule] | None:
-        schedules = [fn for fn in self.lr_lambdas if isinstance(fn, Schedule)]
-        if len(schedules) < len(self.lr_lambdas):
-            return None  # Python functions: called from the stepper
-        return [b * fn for b, fn in zip(self._bases(), schedules)]
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        lr_lambda: a function of the step giving the step's factor (or an lrcore schedule),
+            or a list of them, one per param group.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
 
-    def _make_stepper(
-        self, rates: list[Schedule] | None, momenta: list[Schedule]
-    ) -> Stepper | None:
-        if rates is not None:
-            return super()._make_stepper(rates, momenta)
-        return Stepper.lambdas(self._bases(), self.lr_lambdas)
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = MultiplicativeLR(opt, lambda epoch: 0.5)
+    >>> rates = []
+    >>> for _ in range(4):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.5, 0.25, 0.125]
+    """
 
-
-class MultiplicativeLR(_FunctionRates):
-    """torch MultiplicativeLR: ``lr_t = lr_(t-1) * lr_lambda(t)``, i.e.
-    ``base * prod(lr_lambda(k) for k in 1..t)``. The running product is part of the state, so
-    a resumed run continues exactly without reading the optimizer's current rate. A function
-    given for several groups is called once per step (torch calls it once per group)."""
-
-    def _make_stepper(
-        self, rates: list[Schedule] | None, momenta: list[Schedule]
-    ) -> Stepper | None:
-        # The stepper keeps the running product; a loaded state's seeds it.
-        epoch = self.__dict__.pop("_product_epoch", 0)
-        products = self.__dict__.pop("_products", None)
-        return Stepper.products(self._bases(), self.lr_lambdas, epoch, products)
-
-    def state_dict(self) -> dict[str, Any]:
-        state = super().state_dict()
-        assert self._stepper is not None and self._stepper.running_product is not None
-        state["_product_epoch"], state["_products"] = self._stepper.running_product
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        if "_products" not in state:  # torch's state: recompute the product from the start
-            state["_products"], state["_product_epoch"] = [1.0] * len(self._bases()), 0
-        super().load_state_dict(state)
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: _Lambda | list[_Lambda],
+        last_epoch: int = -1,
+    ) -> None:
+        super().__init__(optimizer, lr_lambda, last_epoch)
 
 
-class CyclicLR(_Scheduler):
-    """torch CyclicLR — :func:`lrcore.cyclic` for the learning rate and, inverted, for
-    momentum (``betas[0]`` for Adam-like optimizers). A custom ``scale_fn`` multiplies lrcore's
-    triangle in Python. ``step_size_up`` / ``step_size_down`` must be positive integers and the
-    learning rates non-negative (torch divides by zero at 0)."""
+class CyclicLR(_Direct, _torch.CyclicLR):
+    """torch CyclicLR: ``base + (max_lr - base) * h(t)`` for the learning rate and
+    ``max_momentum - (max_momentum - base_momentum) * h(t)`` for momentum (``betas[0]`` for
+    Adam-like optimizers), where ``h`` is :func:`lrcore.cyclic` from 0 to 1 with the mode's
+    decay, times ``scale_fn`` where one is given.
+
+    Args:
+        optimizer: the optimizer whose ``lr`` (and momentum) entries are driven.
+        base_lr: the lowest rate, one for every group or a list (Tensors are copied); unlike
+            torch, non-negative.
+        max_lr: the highest rate, likewise.
+        step_size_up: steps from ``base_lr`` to ``max_lr``; unlike torch, a positive integer.
+        step_size_down: steps back down (default ``step_size_up``); unlike torch, a positive
+            integer.
+        mode: ``triangular``, ``triangular2`` (the height halves each cycle) or ``exp_range``
+            (the height is scaled by ``gamma ** t``); ignored when ``scale_fn`` is given.
+        gamma: the ``exp_range`` base; unlike torch, positive.
+        scale_fn: a custom height scale, a function of the cycle or the step.
+        scale_mode: what ``scale_fn`` takes: ``cycle`` (1, 2, …) or ``iterations`` (t).
+        cycle_momentum: whether momentum cycles inversely to the rate.
+        base_momentum: the lowest momentum, one for every group or a list.
+        max_momentum: the highest momentum, likewise.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0, momentum=0.9)
+    >>> sched = CyclicLR(opt, base_lr=0.0, max_lr=1.0, step_size_up=2)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.5]
+    """
 
     def __init__(
         self,
@@ -678,112 +829,104 @@ class CyclicLR(_Scheduler):
         max_momentum: float = 0.9,
         last_epoch: int = -1,
     ) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        base_lrs = _per_group(optimizer, "base_lr", base_lr)
-        self.max_lrs = [
-            _non_negative("CyclicLR", "max_lr", m) for m in _per_group(optimizer, "max_lr", max_lr)
-        ]
-        if last_epoch == -1:
-            for value, group in zip(base_lrs, optimizer.param_groups):
-                _set(group, "lr", value)
-        up = _positive_int("CyclicLR", "step_size_up", step_size_up)
-        down = up if step_size_down is None else step_size_down
-        down = _positive_int("CyclicLR", "step_size_down", down)
-        self.total_size = float(up + down)
-        self.step_ratio = up / self.total_size
-        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
-            raise ValueError("mode is invalid and scale_fn is None")
-        self.mode = mode
-        self.gamma = _positive("CyclicLR", "gamma", gamma)
-        self._scale_fn_custom = scale_fn
-        self.scale_mode = scale_mode
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            self._init_momentum(optimizer, base_momentum, max_momentum, last_epoch)
-        self._cyclic_base_lrs = [float(b) for b in base_lrs]
-        super().__init__(optimizer, last_epoch)
-
-    def _initial_step(self) -> None:
-        # torch sets base_lrs from base_lr only after its initial step, which therefore uses a
-        # param group's older initial_lr when one exists; lrcore uses base_lr from the start.
-        self.base_lrs = list(self._cyclic_base_lrs)
-        super()._initial_step()
-
-    def _composable(self) -> bool:
-        return super()._composable() and self._scale_fn_custom is None
-
-    def _steps_up_down(self) -> tuple[int, int]:
-        up = round(self.step_ratio * self.total_size)
-        return up, round(self.total_size) - up
-
-    def _triangle(self, low: float, high: float) -> Schedule:
-        up, down = self._steps_up_down()
-        if self._scale_fn_custom is not None:
-            return lr.cyclic(0.0, 1.0, up, down)
-        return lr.cyclic(low, high, up, down, self.mode, self.gamma)
-
-    def _lr_schedules(self) -> list[Schedule]:
-        return [self._triangle(b, m) for b, m in zip(self._bases(), self.max_lrs)]
-
-    def _momentum_schedules(self) -> list[Schedule] | None:
-        return [self._triangle(m, b) for b, m in zip(self.base_momentums, self.max_momentums)]
-
-    def _custom_scale(self, t: float) -> float:
-        assert self._scale_fn_custom is not None
-        if self.scale_mode == "cycle":
-            return self._scale_fn_custom(math.floor(1 + t / self.total_size))
-        return self._scale_fn_custom(t)
-
-    def _lrs_at(self, t: float) -> list[float]:
-        if self._scale_fn_custom is None:
-            return super()._lrs_at(t)
-        scale = self._custom_scale(t)
-        return [
-            b + (m - b) * x * scale
-            for b, m, x in zip(self._bases(), self.max_lrs, self._rates().values_at(t))
-        ]
-
-    def _write(self, t: float) -> None:
-        super()._write(t)
-        if self._scale_fn_custom is None or not self.cycle_momentum:
-            return  # the stepper wrote the momenta, if any
-        scale = self._custom_scale(t)
-        for group, bottom, top, x in zip(
-            self.optimizer.param_groups,
-            self.base_momentums,
-            self.max_momentums,
-            self._rates().values_at(t),
-        ):
-            _set_momentum(group, self.use_beta1, top - (top - bottom) * x * scale)
-
-    def state_dict(self) -> dict[str, Any]:
-        state = super().state_dict()
-        fn = state.pop("_scale_fn_custom")
-        state["_scale_fn_custom"] = (
-            None if fn is None or isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+        for value in _each(max_lr):
+            _non_negative("CyclicLR", "max_lr", value)
+        _positive_int("CyclicLR", "step_size_up", step_size_up)
+        if step_size_down is not None:
+            _positive_int("CyclicLR", "step_size_down", step_size_down)
+        _positive("CyclicLR", "gamma", gamma)
+        super().__init__(
+            optimizer,
+            base_lr,
+            max_lr,
+            step_size_up,
+            step_size_down,
+            mode,
+            gamma,
+            scale_fn,
+            scale_mode,
+            cycle_momentum,
+            base_momentum,
+            max_momentum,
+            last_epoch,
         )
-        return state
+
+    @staticmethod
+    def _build(up: int, down: int, mode: str, gamma: float) -> Schedule:
+        return lr.cyclic(0.0, 1.0, up, down, mode, gamma)  # type: ignore[arg-type]
+
+    def _height(self, t: int) -> float:
+        """``h(t)``: the cycle's position times the mode's (or ``scale_fn``'s) scale."""
+        up = round(self.total_size * self.step_ratio)
+        down = round(self.total_size) - up
+        if self._scale_fn_custom is None:
+            return float(_units(self._build, (up, down, self.mode, float(self.gamma)))[0](t))
+        height = _units(self._build, (up, down, "triangular", 1.0))[0](t)
+        at = math.floor(1 + t / self.total_size) if self.scale_mode == "cycle" else t
+        return float(height * self._scale_fn_custom(at))
+
+    def _next_lrs(self) -> list[Any]:
+        """This step's rates from ``base_lrs`` and ``max_lrs``; writes momentum, as torch's."""
+        height = self._height(self.last_epoch)
+        if self.cycle_momentum:
+            self._write_momentum(height)
+        return [b + (m - b) * height for b, m in zip(self.base_lrs, self.max_lrs)]
+
+    def _write_momentum(self, height: float) -> None:
+        for group, bottom, top in zip(
+            self.optimizer.param_groups, self.base_momentums, self.max_momentums
+        ):
+            momentum = top - (top - bottom) * height
+            if self.use_beta1:
+                group["betas"] = (momentum, *group["betas"][1:])
+            else:
+                group["momentum"] = momentum
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        saved_fn = state.pop("_scale_fn_custom", None)
-        state.pop("_scale_fn_ref", None)
-        if saved_fn is not None and self._scale_fn_custom is not None:
-            self._scale_fn_custom.__dict__.update(saved_fn)
-        super().load_state_dict(state)
+        """torch's, then the loaded step's rates and momenta go into the param groups."""
+        super().load_state_dict(state_dict)
+        if self.cycle_momentum:
+            self._write_momentum(self._height(self.last_epoch))
 
 
-class OneCycleLR(_Scheduler):
-    """torch OneCycleLR — :func:`lrcore.one_cycle` for the learning rate and
-    :func:`lrcore.one_cycle_momentum` for momentum (``betas[0]`` for Adam-like optimizers).
+class OneCycleLR(_Lean, _torch.OneCycleLR):
+    """torch OneCycleLR: its rates follow the param groups' own ``initial_lr``, ``max_lr`` and
+    ``min_lr`` entries (which a hand edit may change) through torch's phases, so the schedule
+    in Rust is the anneal's unit cosine, not the whole curve. torch's checks and messages are
+    kept, including ``ValueError: Tried to step N times`` past ``total_steps``, and so are the
+    inputs torch accepts (``total_steps`` of 2 or 3, ``pct_start=0.0``; step ``total_steps``
+    extrapolates the last phase as torch's does). ``max_lr``, ``div_factor`` and
+    ``final_div_factor`` must be positive (torch divides by the factors). For the same curve
+    as a value, see :func:`lrcore.one_cycle` and :func:`lrcore.one_cycle_momentum`.
 
-    torch's checks and messages are kept, including ``ValueError: Tried to step N times`` past
-    ``total_steps``. Step ``total_steps`` itself, which torch extrapolates beyond the final rate
-    (negative with ``anneal_strategy='linear'``, pytorch#91765), holds the final value; phases
-    of zero width and ``div_factor``/``final_div_factor`` of 0 (ZeroDivisionError in torch) and
-    ``three_phase`` with ``pct_start > 0.5`` (a third phase torch never reaches) raise ValueError.
+    Args:
+        optimizer: the optimizer whose ``lr`` (and momentum) entries are driven.
+        max_lr: the peak rate, one for every group or a list (Tensors are copied); unlike
+            torch, positive.
+        total_steps: the cycle's length; or give ``epochs`` and ``steps_per_epoch``.
+        epochs: with ``steps_per_epoch``, ``total_steps = epochs * steps_per_epoch``.
+        steps_per_epoch: see ``epochs``.
+        pct_start: the share of the cycle spent rising, in [0, 1].
+        anneal_strategy: ``cos`` or ``linear``.
+        cycle_momentum: whether momentum cycles inversely to the rate.
+        base_momentum: the lowest momentum, one for every group or a list.
+        max_momentum: the highest momentum, likewise.
+        div_factor: ``initial_lr = max_lr / div_factor``.
+        final_div_factor: ``min_lr = initial_lr / final_div_factor``.
+        three_phase: whether the rate comes back down to ``initial_lr`` before annealing to
+            ``min_lr``.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0, momentum=0.9)
+    >>> sched = OneCycleLR(opt, max_lr=1.0, total_steps=6)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.04, 0.9944, 0.8117, 0.4626, 0.1335, 0.0]
     """
 
     def __init__(
@@ -803,117 +946,98 @@ class OneCycleLR(_Scheduler):
         three_phase: bool = False,
         last_epoch: int = -1,
     ) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        if total_steps is not None:
-            if not isinstance(total_steps, int) or total_steps <= 0:
-                raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
-            self.total_steps = total_steps
-        elif epochs is not None and steps_per_epoch is not None:
-            if not isinstance(epochs, int) or epochs <= 0:
-                raise ValueError(f"Expected positive integer epochs, but got {epochs}")
-            if not isinstance(steps_per_epoch, int) or steps_per_epoch <= 0:
-                raise ValueError(
-                    f"Expected positive integer steps_per_epoch, but got {steps_per_epoch}"
-                )
-            self.total_steps = epochs * steps_per_epoch
-        else:
-            raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
-        if pct_start < 0 or pct_start > 1 or not isinstance(pct_start, float):
-            raise ValueError(f"Expected float between 0 and 1 pct_start, but got {pct_start}")
-        if anneal_strategy not in ("cos", "linear"):
+        for value in _each(max_lr):
+            _positive("OneCycleLR", "max_lr", value)
+        _positive("OneCycleLR", "div_factor", div_factor)
+        _positive("OneCycleLR", "final_div_factor", final_div_factor)
+        super().__init__(
+            optimizer,
+            max_lr,
+            total_steps,
+            epochs,
+            steps_per_epoch,
+            pct_start,
+            anneal_strategy,
+            cycle_momentum,
+            base_momentum,
+            max_momentum,
+            div_factor,
+            final_div_factor,
+            three_phase,
+            last_epoch,
+        )
+
+    def _next_lrs(self) -> list[Any]:
+        """torch's phases and anneal (``end + (start - end) * c(pct)`` with the unit cosine
+        ``c``, evaluated once in Rust for every group, or torch's linear one) over each
+        group's own entries; writes momentum, as torch's ``get_lr`` does."""
+        if not hasattr(self, "_anneal_func_type"):  # an older torch's state: its anneal_func
+            return super()._next_lrs()
+        step = self.last_epoch
+        if step > self.total_steps:
             raise ValueError(
-                f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
-            )
-        self.pct_start = pct_start
-        self._anneal_func_type = anneal_strategy
-        self.three_phase = bool(three_phase)
-        self.div_factor = _positive("OneCycleLR", "div_factor", div_factor)
-        self.final_div_factor = _positive("OneCycleLR", "final_div_factor", final_div_factor)
-        self.max_lrs = [
-            _positive("OneCycleLR", "max_lr", m) for m in _per_group(optimizer, "max_lr", max_lr)
-        ]
-        # Fails now, with lrcore's message, where torch would divide by zero mid-run.
-        lr.one_cycle(1.0, self.total_steps, pct_start, anneal_strategy, three_phase=three_phase)
-        if last_epoch == -1:
-            for top, group in zip(self.max_lrs, optimizer.param_groups):
-                group["initial_lr"] = top / self.div_factor
-                group["max_lr"] = top
-                group["min_lr"] = group["initial_lr"] / self.final_div_factor
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            self._init_momentum(optimizer, base_momentum, max_momentum, last_epoch)
-        super().__init__(optimizer, last_epoch)
-
-    def _validate_base_lrs(self) -> None:
-        """The rates come from ``max_lr``, checked at construction."""
-
-    def _lr_schedules(self) -> list[Schedule]:
-        return [
-            lr.one_cycle(
-                m,
-                self.total_steps,
-                self.pct_start,
-                self._anneal_func_type,
-                self.div_factor,
-                self.final_div_factor,
-                self.three_phase,
-            )
-            for m in self.max_lrs
-        ]
-
-    def _momentum_schedules(self) -> list[Schedule] | None:
-        return [
-            lr.one_cycle_momentum(
-                self.total_steps,
-                b,
-                m,
-                self.pct_start,
-                self._anneal_func_type,
-                self.three_phase,
-            )
-            for b, m in zip(self.base_momentums, self.max_momentums)
-        ]
-
-    def _last_step(self) -> int:
-        return self.total_steps
-
-    def _write(self, t: float) -> None:
-        if t > self.total_steps:
-            raise ValueError(
-                f"Tried to step {t} times. The specified number of total steps is "
+                f"Tried to step {step} times. The specified number of total steps is "
                 f"{self.total_steps}"
             )
-        super()._write(t)
+        phases = self._schedule_phases
+        start = 0.0
+        for i, phase in enumerate(phases):
+            end = phase["end_step"]
+            if step <= end or i == len(phases) - 1:
+                pct = (step - start) / (end - start)
+                break
+            start = end
+        cos = self._anneal_func_type == "cos"
+        c = _units(CosineAnnealingLR._build, (1,))[0](pct) if cos else 0.0
+
+        def anneal(a: Any, b: Any) -> Any:
+            return b + (a - b) * c if cos else (b - a) * pct + a
+
+        rates = []
+        for group in self.optimizer.param_groups:
+            rates.append(anneal(group[phase["start_lr"]], group[phase["end_lr"]]))
+            if self.cycle_momentum:
+                momentum = anneal(group[phase["start_momentum"]], group[phase["end_momentum"]])
+                if self.use_beta1:
+                    group["betas"] = (momentum, *group["betas"][1:])
+                else:
+                    group["momentum"] = momentum
+        return rates
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        if "max_lrs" not in state:  # torch's state: the rates live in the param groups
-            groups = self.optimizer.param_groups
-            state["max_lrs"] = [float(g["max_lr"]) for g in groups]
-            state["div_factor"] = float(groups[0]["max_lr"] / groups[0]["initial_lr"])
-            state["final_div_factor"] = float(groups[0]["initial_lr"] / groups[0]["min_lr"])
-            phases = state["_schedule_phases"]
-            state["three_phase"] = len(phases) == 3
-            state["pct_start"] = (phases[0]["end_step"] + 1) / state["total_steps"]
-            if state.get("cycle_momentum"):
-                state["max_momentums"] = [g["max_momentum"] for g in groups]
-                state["base_momentums"] = [g["base_momentum"] for g in groups]
-        state.pop("_schedule_phases", None)
-        super().load_state_dict(state)
+        """torch's (older layouts included), then the loaded step's rates and momenta go into
+        the param groups (torch's ``get_lr`` writes the momenta)."""
+        super().load_state_dict(state_dict)
+        if self.cycle_momentum and 0 <= self.last_epoch <= self.total_steps:
+            self._next_lrs()
 
 
-class CosineAnnealingWarmRestarts(_Scheduler):
-    """torch CosineAnnealingWarmRestarts — ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``.
+class CosineAnnealingWarmRestarts(_Direct, _torch.CosineAnnealingWarmRestarts):
+    """torch CosineAnnealingWarmRestarts: ``eta_min + (base - eta_min) * c(T_cur)`` with the
+    unit cosine ``c`` of the current cycle's length ``T_i`` (:func:`lrcore.cosine` from 1 to 0
+    over ``T_i``, evaluated in Rust at the possibly fractional ``T_cur``). A step advances
+    ``T_cur`` and ``T_i`` by torch's rule (``step(epoch)`` is torch's own, fractional epochs
+    included), so hand edits of ``T_cur`` carry on as in torch; ``load_state_dict`` also writes
+    the loaded rates.
 
-    ``step(epoch)`` accepts fractional epochs (``epoch + i / iters``) without a warning, as in
-    torch, and a plain ``step()`` after one keeps the fraction (torch's ``T_cur + 1``): the
-    schedule's clock is ``last_epoch + _fraction``. torch's checks and messages for ``T_0``,
-    ``T_mult`` and ``eta_min`` are kept; ``eta_min`` must also be non-negative.
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        T_0: the first cycle's length, a positive integer (torch's check).
+        T_mult: the factor by which each cycle is longer than the last, an integer >= 1.
+        eta_min: the lowest rate; unlike torch, non-negative.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    >>> rates = []
+    >>> for _ in range(7):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
     """
-
-    _counts_steps = False
 
     def __init__(
         self,
@@ -923,112 +1047,64 @@ class CosineAnnealingWarmRestarts(_Scheduler):
         eta_min: float = 0.0,
         last_epoch: int = -1,
     ) -> None:
-        if T_0 <= 0 or not isinstance(T_0, int):
-            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
-        if T_mult < 1 or not isinstance(T_mult, int):
-            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
-        if not isinstance(eta_min, (float, int)):
-            raise ValueError(
-                f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}"
-            )
-        self.T_0, self.T_mult = T_0, T_mult
-        self.eta_min = _non_negative("CosineAnnealingWarmRestarts", "eta_min", eta_min)
-        self._fraction = 0.0
-        super().__init__(optimizer, last_epoch)
+        if isinstance(eta_min, (int, float)):
+            _non_negative("CosineAnnealingWarmRestarts", "eta_min", eta_min)
+        super().__init__(optimizer, T_0, T_mult, eta_min, last_epoch)
 
-    def _lr_schedules(self) -> list[Schedule]:
-        return [
-            lr.restarts(lr.cosine(b, self.eta_min, self.T_0), mul=self.T_mult)
-            for b in self._bases()
-        ]
+    @staticmethod
+    def _build(t_i: int) -> Schedule:
+        return lr.cosine(1.0, 0.0, t_i)
 
-    def _steps_in_rust(self) -> bool:
-        return not self._fraction  # the stepper's clock is last_epoch
+    #: torch's own step (bound here: the name in torch's module may be replaced by this class).
+    _torch_step = _torch.CosineAnnealingWarmRestarts.step
 
-    def _step(self, epoch: float | None = None) -> None:
-        """One step, or a jump to ``epoch`` (fractional epochs allowed, no warning)."""
-        if epoch is None:  # torch's own step(): no order warning, _step_count untouched
-            self.last_epoch += 1
-        else:
-            if epoch < 0:
-                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
-            self.last_epoch = math.floor(epoch)
-            self._fraction = float(epoch) - self.last_epoch  # exact: the low bits of epoch
-            self._arm()
-        self._write(self.last_epoch + self._fraction)
+    def _next_lrs(self) -> list[Any]:
+        c = _units(self._build, (self.T_i,))[0](self.T_cur)
+        return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        if "_epoch" in state:  # an earlier lrcore's state: the clock itself
-            state["_fraction"] = float(state.pop("_epoch")) - state["last_epoch"]
-        if "_fraction" not in state:  # torch's state: where the current cycle started + T_cur
-            t0, mult, t_i = state["T_0"], state["T_mult"], state["T_i"]
-            if mult == 1:
-                start = t0 * math.floor((state["last_epoch"] - state["T_cur"] + 0.5) / t0)
-            else:
-                start = t0 * (t_i // t0 - 1) // (mult - 1)
-            state["_fraction"] = float(start + state["T_cur"] - state["last_epoch"])
-        for key in ("T_i", "T_cur"):
-            state.pop(key, None)
-        self.__dict__.update(state)
-        self.base_lrs = [float(b) for b in self.base_lrs]
-        self._build()
-        self._write(self.last_epoch + self._fraction)
-
-
-#: What torch's ReduceLROnPlateau.step is and calls: a subclass that overrides one steps in
-#: Python, so that its override runs.
-_STEP_HOOKS = ("step", "_is_better", "_reduce_lr", "in_cooldown")
-
-
-def _held_in_rust(name: str) -> Any:
-    """torch's attribute ``name`` of ReduceLROnPlateau, held by the scheduler's ``Plateau``."""
-    return property(
-        lambda self: self._plateau.get(name),
-        lambda self, value: self._plateau.set(name, value),
-        doc=f"torch's ``{name}`` (held in Rust).",
-    )
+    def step(self, epoch: float | None = None) -> None:
+        """torch's step: no order warning and no ``_step_count``, as in torch's class."""
+        if epoch is not None or self.last_epoch < 0:
+            self._torch_step(epoch)
+            return
+        self.last_epoch += 1
+        self.T_cur = self.T_cur + 1
+        if self.T_cur >= self.T_i:  # a restart
+            self.T_cur = self.T_cur % self.T_i
+            self.T_i = self.T_i * self.T_mult
+        _write_lrs(self, self._next_lrs())
 
 
 class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
-    """torch ReduceLROnPlateau (a subclass of it, with its logic and messages).
+    """torch ReduceLROnPlateau (a subclass of it: its logic, messages and state).
 
     Unlike torch it checks up front that ``factor`` is positive (a negative factor clamps to
-    ``min_lr`` in torch), that ``min_lr``, ``patience``, ``cooldown``, ``threshold`` and ``eps``
-    are non-negative, and ``load_state_dict`` writes the saved rates into the param groups, so
-    a resumed run continues exactly even if the optimizer's state is loaded before, after, or
-    not at all.
+    ``min_lr`` in torch) and that ``min_lr``, ``patience``, ``cooldown``, ``threshold`` and
+    ``eps`` are non-negative; ``load_state_dict`` also writes the saved rates into the param
+    groups.
 
-    The attributes a step reads or writes (``optimizer``, ``last_epoch``, ``best``,
-    ``num_bad_epochs``, ``cooldown_counter``, ``patience``, ``cooldown``, ``threshold``,
-    ``factor``, ``eps``, ``mode``, ``threshold_mode``, ``min_lrs``, ``default_min_lr``,
-    ``_last_lr``) live in a Rust ``Plateau``, behind properties of torch's names, and
-    ``scheduler.step`` is that object's bound method: ``step(metrics)`` is one Rust call, cuts
-    included. A step with a Tensor rate, an ``epoch``, keywords, or values that are not plain
-    ints and floats is torch's own, and so is every step of a subclass that overrides ``step``
-    or a method torch's step calls.
-    ``state_dict()`` has torch's keys and types; set these attributes as attributes (writing
-    them into ``__dict__`` does not reach the Plateau).
+    Args:
+        optimizer: the optimizer whose ``lr`` entries are driven.
+        mode: ``min`` (the metric should fall) or ``max``.
+        factor: the rate's multiplier at a plateau, in (0, 1).
+        patience: steps without improvement tolerated before a cut.
+        threshold: the least improvement that counts.
+        threshold_mode: ``rel`` (relative to the best) or ``abs``.
+        cooldown: steps after a cut before counting resumes.
+        min_lr: the floor of the rate, one for every group or a list.
+        eps: cuts smaller than this are skipped.
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    >>> rates = []
+    >>> for loss in [1.0, 0.9, 0.9, 0.9, 0.9, 0.9]:
+    ...     opt.step()
+    ...     sched.step(loss)
+    ...     rates.append(opt.param_groups[0]["lr"])
+    >>> rates
+    [1.0, 1.0, 1.0, 0.5, 0.5, 0.25]
     """
-
-    optimizer = _held_in_rust("optimizer")
-    last_epoch = _held_in_rust("last_epoch")
-    best = _held_in_rust("best")
-    num_bad_epochs = _held_in_rust("num_bad_epochs")
-    cooldown_counter = _held_in_rust("cooldown_counter")
-    patience = _held_in_rust("patience")
-    cooldown = _held_in_rust("cooldown")
-    threshold = _held_in_rust("threshold")
-    factor = _held_in_rust("factor")
-    eps = _held_in_rust("eps")
-    mode = _held_in_rust("mode")
-    threshold_mode = _held_in_rust("threshold_mode")
-    min_lrs = _held_in_rust("min_lrs")
-    default_min_lr = _held_in_rust("default_min_lr")
-    _last_lr = _held_in_rust("_last_lr")
-    #: torch's step, for the steps the Plateau declines: called from Rust, so that its
-    #: warnings point at the caller.
-    _step = _torch.ReduceLROnPlateau.step
 
     def __init__(
         self,
@@ -1052,224 +1128,114 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             ("eps", eps),
         ):
             _non_negative("ReduceLROnPlateau", name, value)
-        for m in min_lr if isinstance(min_lr, (list, tuple)) else [min_lr]:
+        for m in _each(min_lr):
             _non_negative("ReduceLROnPlateau", "min_lr", m)
-        self._plateau = _core.Plateau()
         super().__init__(
             optimizer, mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps
         )
-        self._bind()
-
-    def _bind(self) -> None:
-        """``step`` becomes the Plateau's bound method (no Python frame), which falls back on
-        ``_step`` of this class."""
-        cls = type(self)
-        if all(getattr(cls, name) is getattr(ReduceLROnPlateau, name) for name in _STEP_HOOKS):
-            self._plateau.bind(cls)
-            self.__dict__["step"] = self._plateau.step
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickles and copies without the bound ``step``, with a Plateau of their own: a
-        shallow copy's counters are its own, as torch's (ints and floats) are."""
-        state = {k: v for k, v in self.__dict__.items() if k != "step"}
-        state["_plateau"] = copy.copy(self._plateau)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._bind()
-
-    def state_dict(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("step", "_plateau")}
-        state.update((name, getattr(self, name)) for name in _core.Plateau.fields())
-        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        for key, value in state_dict.items():
-            setattr(self, key, value)
-        self._init_is_better(
-            mode=self.mode, threshold=self.threshold, threshold_mode=self.threshold_mode
-        )
-        for group, value in zip(self.optimizer.param_groups, self._last_lr):
-            _set(group, "lr", float(value))
+        super().load_state_dict(state_dict)
+        _restore_rates(self)
 
 
-def _check_children(cls: str, optimizer: Optimizer, schedulers: Sequence[Any]) -> None:
-    """torch's checks and messages for SequentialLR / ChainedScheduler children, and lrcore's
-    own: a child must be an lrcore.torch scheduler whose rates are a schedule."""
-    if len(schedulers) < 1:
-        what = "at least one scheduler" + ("" if cls == "SequentialLR" else " to be chained")
-        raise ValueError(f"{cls} expects {what}, but got no scheduler.")
-    for i, child in enumerate(schedulers):
-        if not hasattr(child, "optimizer"):
-            raise TypeError(f"{cls} at index {i} should have `optimizer` as its attribute.")
-        last = i == len(schedulers) - 1
-        plateau = isinstance(child, _torch.ReduceLROnPlateau)
-        if plateau and not (cls == "SequentialLR" and last):
-            raise ValueError(
-                f"{cls} does not support `ReduceLROnPlateau` scheduler as it requires additional "
-                "kwargs to be specified when calling `step`, but got one at index "
-                f"{i} in the given schedulers sequence."
-            )
-        if child.optimizer != optimizer:
-            raise ValueError(
-                f"{cls} expects all schedulers to belong to the same optimizer, but got "
-                f"scheduler {child.__class__.__name__} at index {i} has {child.optimizer}, "
-                f"which is different from {optimizer.__class__.__name__}."
-            )
-        if not plateau and (not isinstance(child, _Scheduler) or not child._composable()):
-            raise TypeError(
-                f"{cls} at index {i} must be an lrcore.torch scheduler whose rates are an "
-                f"lrcore schedule, got {type(child).__module__}.{type(child).__name__} (a "
-                "LambdaLR composes when its lr_lambda is an lrcore schedule)"
-            )
+class SequentialLR(_torch.SequentialLR):
+    """torch SequentialLR: scheduler ``i`` runs from ``milestones[i - 1]``, restarted there
+    from its closed form at step 0, each child advanced by torch's ``step`` (so the children's
+    ``get_last_lr()``, ``last_epoch`` and state are torch's).
 
+    lrcore's additions: the last phase may be a ``ReduceLROnPlateau`` (torch refuses one
+    anywhere), which takes over at its milestone from the base rates (``initial_lr``) and is
+    fed ``step(metrics)``; milestones must be positive and strictly increasing;
+    ``load_state_dict`` also writes the loaded rates.
 
-def _row(batch: Schedule, g: int) -> Schedule:
-    """Param group ``g``'s schedule out of a batch built with one schedule per group."""
-    return lr.from_dict(batch.to_dict()["schedules"][g])
+    Args:
+        optimizer: the optimizer all children drive.
+        schedulers: the phases, in order.
+        milestones: the steps at which each phase after the first starts.
+        last_epoch: the last step taken, to resume (``-1``: a fresh start).
 
-
-class _Composite(_Scheduler):
-    """State of a scheduler made of child schedulers: its own plus each child's."""
-
-    _schedulers: list[Any]
-
-    def state_dict(self) -> dict[str, Any]:
-        state = {k: v for k, v in super().state_dict().items() if k != "_schedulers"}
-        state["_schedulers"] = [child.state_dict() for child in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        for child, saved in zip(self._schedulers, state.pop("_schedulers")):
-            child.load_state_dict(saved)
-        super().load_state_dict(state)
-
-
-class SequentialLR(_Composite):
-    """torch SequentialLR: scheduler ``i`` runs from ``milestones[i-1]`` with its own clock
-    from 0 — :func:`lrcore.join`. Children must be lrcore.torch schedulers; the last may be
-    :class:`ReduceLROnPlateau`, which takes over at its milestone from the base rates (pass the
-    metric to ``step(metrics)``). Milestones must be strictly increasing and positive. Unlike
-    torch (pytorch#162591, #196243), resuming with ``last_epoch`` or nesting changes nothing.
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> warm = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> sched = SequentialLR(opt, [warm, ExponentialLR(opt, gamma=0.5)], milestones=[2])
+    >>> rates = []
+    >>> for _ in range(5):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.5, 0.5, 1.0, 0.5, 0.25]
     """
 
     def __init__(
         self,
         optimizer: Optimizer,
-        schedulers: list[Any],
+        schedulers: list[LRScheduler],
         milestones: list[int],
         last_epoch: int = -1,
     ) -> None:
-        _check_children("SequentialLR", optimizer, schedulers)
-        if len(milestones) != len(schedulers) - 1:
-            raise ValueError(
-                "Sequential Schedulers expects number of schedulers provided to be one more "
-                f"than the number of milestone points, but got number of schedulers "
-                f"{len(schedulers)} and the number of milestones to be equal to {len(milestones)}"
-            )
         for m in milestones:
             _positive_int("SequentialLR", "milestones", m)
         if any(a >= b for a, b in zip(milestones, milestones[1:])):
             raise _fail("SequentialLR", "milestones", "strictly increasing", milestones)
+        plateau = len(schedulers) > 1 and isinstance(schedulers[-1], _torch.ReduceLROnPlateau)
+        if not plateau:
+            super().__init__(optimizer, schedulers, milestones, last_epoch)
+            return
+        # torch's constructor over the other phases, then the plateau phase appended.
+        super().__init__(optimizer, schedulers[:-1], milestones[:-1], last_epoch)
         self._schedulers = list(schedulers)
         self._milestones = list(milestones)
-        self._plateau = isinstance(schedulers[-1], _torch.ReduceLROnPlateau)
-        self._phase_momentum = any(
-            getattr(child, "_momentum_batch", None) is not None for child in schedulers
-        )
-        for group in optimizer.param_groups:
-            _set(group, "lr", float(group.get("initial_lr", group["lr"])))
-        super().__init__(optimizer, last_epoch)
 
-    def _lr_schedules(self) -> list[Schedule]:
-        phases = [c._rates() for c in self._schedulers if isinstance(c, _Scheduler)]
-        if self._plateau:  # the plateau phase starts from the base rates
-            phases.append(lr.stack(list(self._bases())))
-        return [
-            lr.join([_row(batch, g) for batch in phases], self._milestones)
-            for g in range(len(self._bases()))
-        ]
-
-    def _steps_in_rust(self) -> bool:
-        return not (self._phase_momentum or self._plateau)
-
-    def _phase(self, t: float) -> int:
-        return bisect_right(self._milestones, t)
-
-    def _in_plateau(self, t: float) -> bool:
-        return self._plateau and self._phase(t) == len(self._schedulers) - 1
-
-    def _write(self, t: float) -> None:
-        if not self._phase_momentum and not self._plateau:
-            super()._write(t)
-            return
-        if self._in_plateau(t):
-            return  # ReduceLROnPlateau owns the rates now
-        super()._write(t)
-        index = self._phase(t)
-        child = self._schedulers[index]
-        if child._momentum_batch is not None:
-            local = t - (self._milestones[index - 1] if index else 0)
-            momenta = child._momentum_batch.values_at(local)
-            for group, m in zip(self.optimizer.param_groups, momenta):
-                _set_momentum(group, child.use_beta1, m)
-
-    def _step(self, metrics: Any = None) -> None:
+    def step(self, metrics: Any = None) -> None:
         """Advances one step; in a final ReduceLROnPlateau phase ``metrics`` goes to it."""
-        super()._step(None)
-        if not self._in_plateau(self.last_epoch):
+        plateau = self._schedulers[-1]
+        if not isinstance(plateau, _torch.ReduceLROnPlateau):
+            super().step()
+            return
+        if self.last_epoch + 1 < self._milestones[-1]:
+            super().step()
             return
         if metrics is None:
             raise TypeError("SequentialLR.step() needs metrics in its ReduceLROnPlateau phase")
+        self.last_epoch += 1
         if self.last_epoch == self._milestones[-1]:  # entering the phase: the base rates
-            _Scheduler._write(self, self.last_epoch)
-        plateau = self._schedulers[-1]
+            for group in self.optimizer.param_groups:
+                _torch._update_param_group_val(group, "lr", group["initial_lr"])
         plateau.step(metrics)
-        self._last_lr = list(plateau.get_last_lr())
-
-
-class ChainedScheduler(_Composite):
-    """torch ChainedScheduler: every child's factor at once, ``base * prod(child(t) / base)``
-    — lrcore's ``s * s2``. Children must be lrcore.torch schedulers (torch's own composition is
-    exact only for multiplicative children; this one is exact for all)."""
-
-    def __init__(self, schedulers: Sequence[Any], optimizer: Optimizer | None = None) -> None:
-        if optimizer is None and schedulers:
-            optimizer = schedulers[0].optimizer
-        if optimizer is None:
-            raise ValueError(
-                "ChainedScheduler expects at least one scheduler to be chained, but got no "
-                "scheduler."
-            )
-        _check_children("ChainedScheduler", optimizer, schedulers)
-        self._schedulers = list(schedulers)
-        super().__init__(optimizer, -1)
-
-    def _lr_schedules(self) -> list[Schedule]:
-        rows = []
-        for g, base in enumerate(self._bases()):
-            if base == 0:
-                rows.append(lr.constant(0.0))
-                continue
-            product = lr.constant(base)
-            for child in self._schedulers:
-                product = product * (_row(child._rates(), g) * (1.0 / base))
-            rows.append(product)
-        return rows
-
-    def step(self, epoch: int | None = None) -> None:
-        for child in self._schedulers:
-            child.last_epoch += 1
-            child._step_count += 1
-        super().step(epoch)
+        self._last_lr = plateau.get_last_lr()
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        if "last_epoch" not in state:  # torch's state: the children carry the step
-            state["last_epoch"] = max(child["last_epoch"] for child in state["_schedulers"])
-        super().load_state_dict(state)
+        super().load_state_dict(state_dict)
+        _restore_rates(self)  # after the children's, which wrote their own last rates
+
+
+class ChainedScheduler(_torch.ChainedScheduler):
+    """torch ChainedScheduler: each ``step()`` steps every child in order, each scaling the
+    rate the previous one left (torch's chainable composition); ``load_state_dict`` also writes
+    the loaded rates.
+
+    Args:
+        schedulers: the children, stepped in this order.
+        optimizer: the optimizer they drive (default: the first child's).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> warm = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> sched = ChainedScheduler([warm, ExponentialLR(opt, gamma=0.5)])
+    >>> rates = []
+    >>> for _ in range(5):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.5, 0.25, 0.25, 0.125, 0.0625]
+    """
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        _restore_rates(self)
 
 
 def _target(key: str, group: dict[str, Any]) -> str:

@@ -3,11 +3,8 @@
 
 mod convert;
 mod memory;
-mod method;
-mod plateau;
 mod schedule;
 mod search;
-mod stepper;
 
 use pyo3::pymodule;
 
@@ -16,17 +13,12 @@ mod core_module {
     use pyo3::prelude::*;
 
     #[pymodule_export]
-    use super::plateau::PyPlateau;
-    #[pymodule_export]
     use super::schedule::{build, from_json, parse, signature, PySchedule};
     #[pymodule_export]
     use super::search::{check_distribution, max_qmc_dims, PySearchSpace};
-    #[pymodule_export]
-    use super::stepper::PyStepper;
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
-        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-        m.add("step", super::method::step_method(m.py())?)
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
     }
 }
