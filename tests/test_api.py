@@ -351,7 +351,7 @@ BAD_INPUT = [
     (
         lambda: lr.from_dict({"kind": "eval", "x": 1}),
         TypeError,
-        "from_json(): kind must be the name of one of lrcore's schedule functions, got \"eval\"",
+        'from_json(): kind must be the name of one of lrcore\'s schedule functions, got "eval"',
     ),
 ]
 

@@ -1,6 +1,7 @@
 """Type stub of the Rust extension, kept honest by ``python -m mypy.stubtest lrcore._core``."""
 
-from typing import Any, final
+from collections.abc import Sequence
+from typing import Any, Literal, final, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +21,14 @@ __all__ = [
 
 @final
 class Schedule:
-    def __call__(self, t: Any, /) -> Any: ...
+    # A number gives a float (a batch's (B,) array is typed as float too: the stub cannot
+    # tell a batch from a schedule); an array, a numpy scalar or a sequence gives an array.
+    @overload
+    def __call__(self, t: float, /) -> float: ...
+    @overload
+    def __call__(
+        self, t: npt.NDArray[Any] | np.number[Any] | Sequence[float] | Sequence[Sequence[float]], /
+    ) -> npt.NDArray[np.float64]: ...
     def values(self, n: int, start: int | None = None) -> npt.NDArray[np.float64]: ...
     def values_at(self, t: float) -> list[float]: ...
     @property
@@ -66,7 +74,7 @@ class SearchSpace:
         self,
         n: int,
         seed: int,
-        method: str,
+        method: Literal["random", "sobol", "halton", "lhs"],
         start: int,
         tables: list[npt.NDArray[Any] | None] | None = None,
     ) -> tuple[list[npt.NDArray[Any]], list[npt.NDArray[Any] | None]]: ...

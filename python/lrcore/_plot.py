@@ -15,7 +15,18 @@ ENDLESS_STEPS = 1000
 
 def plot(schedule: Schedule, n: int | None = None, ax: Any = None, **kwargs: Any) -> Any:
     """Draws ``schedule`` over ``n`` steps (default: its total_steps, or 1000 if endless) on
-    ``ax`` (default: a new figure); a batch draws one line per schedule. Returns the Axes."""
+    ``ax`` (default: a new figure); a batch draws one line per schedule. Returns the Axes.
+
+    Each line is labelled ``repr(schedule)`` (``repr(schedule)[i]`` for row ``i`` of a batch),
+    ready for ``ax.legend()``, unless ``label=`` is given.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import lrcore as lr
+    >>> ax = lr.cosine(1.0, 0.0, 100).plot()
+    >>> ax.get_lines()[0].get_label()
+    'cosine(1.0, 0.0, 100)'
+    """
     try:
         import matplotlib.pyplot as plt
     except ModuleNotFoundError as err:
@@ -26,8 +37,9 @@ def plot(schedule: Schedule, n: int | None = None, ax: Any = None, **kwargs: Any
         _, ax = plt.subplots()
     values = schedule.values(n)
     steps = np.arange(n)
-    for row in np.atleast_2d(values):
-        ax.plot(steps, row, **kwargs)
+    for i, row in enumerate(np.atleast_2d(values)):
+        label = repr(schedule) if values.ndim == 1 else f"{schedule!r}[{i}]"
+        ax.plot(steps, row, **{"label": label, **kwargs})
     ax.set_xlabel("step")
     ax.set_ylabel("value")
     return ax

@@ -489,7 +489,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the command line; returns the exit status."""
+    """Runs the command line; returns the exit status.
+
+    >>> main(["values", "linear(1.0, 0.0, 4)", "--steps", "5"])
+    step,value
+    0,1.0
+    1,0.75
+    2,0.5
+    3,0.25
+    4,0.0
+    0
+    """
     args = _parser().parse_args(argv)
     _, run = COMMANDS[args.command]
     try:

@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +47,12 @@ __all__ = ["DEFAULT_EPOCHS", "DEFAULT_TRIALS", "Result", "run", "search_space"]
 
 def search_space(suggestion: float) -> search.Space:
     """The search space of the demo, ``max_lr`` centred (on log axes) on the range test's
-    suggestion: one decade either side."""
+    suggestion: one decade either side.
+
+    >>> space = search_space(1e-2)
+    >>> space.names, space.params["max_lr"]
+    (['max_lr', 'pct_start', 'weight_decay'], loguniform(0.001, 0.1))
+    """
     return search.Space(
         max_lr=search.loguniform(suggestion / 10.0, suggestion * 10.0),
         pct_start=search.uniform(0.1, 0.5),
@@ -69,7 +74,12 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Result:
-    """One row of the results table."""
+    """One row of the results table.
+
+    >>> r = Result("baseline", "constant", 1e-3, float("nan"), 1e-2, 0.95, 0.2, 0.1)
+    >>> r.schedule, r.val_acc
+    ('constant', 0.95)
+    """
 
     trial: str  # "baseline" or the search trial's index
     schedule: str  # "constant" or "one_cycle"
@@ -570,7 +580,7 @@ def _search(
     *,
     epochs: int,
     seed: int,
-    engine: str,
+    engine: Literal["local", "optuna", "ray"],
     workers: int,
     progress: bool,
 ) -> list[tuple[float, float, float]]:
@@ -600,14 +610,23 @@ def run(
     epochs: int = DEFAULT_EPOCHS,
     progress: bool = True,
     stdout: TextIO | None = None,
-    engine: str = "local",
+    engine: Literal["local", "optuna", "ray"] = "local",
     workers: int = 2,
 ) -> list[Result]:
     """Runs the demo; prints the table to ``stdout`` (default sys.stdout), writes results.csv,
     lr_find.png, schedules.png, accuracy_vs_max_lr.png and coverage.png into ``out``; returns
     the results, best first. ``engine`` runs the search trials here (``"local"``), as an
     Optuna study of ``workers`` processes, or on Ray Tune; the rows, and so the table, are the
-    same."""
+    same.
+
+    >>> import io, os, tempfile
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     results = run(out, trials=1, epochs=1, progress=False, stdout=io.StringIO())
+    ...     sorted(os.listdir(out))
+    ['accuracy_vs_max_lr.png', 'coverage.png', 'lr_find.png', 'results.csv', 'schedules.png']
+    >>> sorted(r.trial for r in results)
+    ['0', 'baseline']
+    """
     import torch
 
     stream = stdout if stdout is not None else sys.stdout

@@ -37,7 +37,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -131,6 +131,21 @@ class LRFindResult:
     ``lrs``: the rate of each step (the largest param group's); ``raw_losses``: each step's
     loss (the mean over its ``accumulate`` batches); ``losses``: the smoothed losses;
     ``suggestions``: each heuristic's rate; ``suggestion``: the default heuristic's.
+
+    >>> import torch
+    >>> from lrcore.lr_find import lr_find
+    >>> _ = torch.manual_seed(0)
+    >>> model = torch.nn.Linear(3, 1)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> x = torch.randn(64, 3)
+    >>> loader = [(x[i : i + 8], x[i : i + 8].sum(1, keepdim=True)) for i in range(0, 64, 8)]
+    >>> r = lr_find(model, opt, loader, torch.nn.functional.mse_loss, end_lr=1.0, num_steps=40)
+    >>> r.mode, r.default, sorted(r.suggestions)
+    ('exp', 'valley', ['min/10', 'steepest', 'valley'])
+    >>> len(r.lrs) == len(r.losses) == len(r.raw_losses)
+    True
+    >>> r.to_dict()["suggestion"] == r.suggestion
+    True
     """
 
     lrs: FloatArray
@@ -139,7 +154,7 @@ class LRFindResult:
     suggestions: dict[str, float]
     default: str
     stopped_early: bool
-    mode: str
+    mode: Literal["exp", "linear"]
 
     @property
     def suggestion(self) -> float:
@@ -364,7 +379,7 @@ def lr_find(
     start_lr: float = 1e-7,
     end_lr: float = 10.0,
     num_steps: int = 100,
-    mode: str = "exp",
+    mode: Literal["exp", "linear"] = "exp",
     smooth: float = 0.98,
     diverge: float = 4.0,
     device: Any = None,
@@ -401,6 +416,21 @@ def lr_find(
     steepest slope, as Lightning's default) picks a noise dip near ``start_lr`` and
     ``"min/10"`` does whenever the noise's lowest point is lower than the valley's
     (tests/test_lr_find.py). ``suggestions`` holds all three.
+
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> model = torch.nn.Linear(3, 1)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> x = torch.randn(64, 3)
+    >>> loader = [(x[i : i + 8], x[i : i + 8].sum(1, keepdim=True)) for i in range(0, 64, 8)]
+    >>> before = model.weight.clone()
+    >>> r = lr_find(model, opt, loader, torch.nn.functional.mse_loss, end_lr=1.0, num_steps=40)
+    >>> float(r.lrs[0]), float(r.lrs[-1]) <= 1.0
+    (1e-07, True)
+    >>> 1e-7 <= r.suggestion <= 1.0
+    True
+    >>> bool(torch.equal(model.weight, before)), opt.param_groups[0]["lr"]  # put back
+    (True, 0.1)
     """
     import torch
 
@@ -463,5 +493,5 @@ def lr_find(
         suggestions=_suggest(lrs, losses),
         default=DEFAULT,
         stopped_early=stopped,
-        mode=str(mode),
+        mode=mode,
     )

@@ -79,18 +79,32 @@ def _frac(t: float, steps: int) -> float:
 
 
 def constant(t: float, value: float) -> float:
-    """``value`` at every step."""
+    """``value`` at every step.
+
+    >>> constant(5, 0.1)
+    0.1
+    """
     return value
 
 
 def linear(t: float, start: float, end: float, steps: int) -> float:
-    """``start + (end - start) * min(t, steps) / steps``."""
+    """``start + (end - start) * min(t, steps) / steps``.
+
+    >>> linear(1, 1.0, 0.0, 4)
+    0.75
+    >>> linear(9, 1.0, 0.0, 4)
+    0.0
+    """
     return start + (end - start) * _frac(t, steps)
 
 
 def cosine(t: float, start: float, end: float, steps: float, k: float = 1.0) -> float:
     """``end + (start - end) * (1 + cos(pi * t**k / steps**k)) / 2``, ``end`` from ``steps``
-    (any positive real number); ``(t / steps) ** k`` where ``steps ** k`` overflows."""
+    (any positive real number); ``(t / steps) ** k`` where ``steps ** k`` overflows.
+
+    >>> cosine(2, 1.0, 0.0, 4)
+    0.5
+    """
     if t >= steps:
         return end
     ratio = _pow(t, k) / _pow(steps, k) if math.isfinite(_pow(steps, k)) else _pow(t / steps, k)
@@ -98,7 +112,11 @@ def cosine(t: float, start: float, end: float, steps: float, k: float = 1.0) -> 
 
 
 def exponential(t: float, start: float, end: float, steps: int) -> float:
-    """``start * (end / start) ** (min(t, steps) / steps)``."""
+    """``start * (end / start) ** (min(t, steps) / steps)``.
+
+    >>> exponential(1, 1.0, 0.01, 2)
+    0.1
+    """
     return start * _pow(end / start, _frac(t, steps))
 
 
@@ -106,7 +124,11 @@ def tanh(
     t: float, start: float, end: float, steps: float, lb: float = -7.0, ub: float = 3.0
 ) -> float:
     """timm's TanhLRScheduler: ``end + (start - end) / 2 * (1 - tanh(lb (1 - r) + ub r))``,
-    ``r = t / steps``; ``end`` from ``steps``."""
+    ``r = t / steps``; ``end`` from ``steps``.
+
+    >>> round(tanh(2, 1.0, 0.0, 4), 4), tanh(4, 1.0, 0.0, 4)
+    (0.982, 0.0)
+    """
     if t >= steps:
         return end
     r = t / steps
@@ -114,32 +136,56 @@ def tanh(
 
 
 def exp_decay(t: float, start: float, gamma: float, every: int = 1) -> float:
-    """``start * gamma ** floor(t / every)``."""
+    """``start * gamma ** floor(t / every)``.
+
+    >>> exp_decay(5, 1.0, 0.5, every=2)
+    0.25
+    """
     return _times(start, _pow(gamma, math.floor(t / every)))
 
 
 def polynomial(t: float, start: float, end: float, steps: int, power: float = 1.0) -> float:
-    """``(start - end) * (1 - min(t, steps) / steps) ** power + end``."""
+    """``(start - end) * (1 - min(t, steps) / steps) ** power + end``.
+
+    >>> polynomial(1, 1.0, 0.0, 4, power=2.0)
+    0.5625
+    """
     return (start - end) * _pow(1.0 - _frac(t, steps), power) + end
 
 
 def step_decay(t: float, start: float, step_size: int, gamma: float = 0.1) -> float:
-    """``start * gamma ** floor(t / step_size)`` (torch StepLR)."""
+    """``start * gamma ** floor(t / step_size)`` (torch StepLR).
+
+    >>> step_decay(5, 1.0, 2, 0.5)
+    0.25
+    """
     return _times(start, _pow(gamma, math.floor(t / step_size)))
 
 
 def multistep(t: float, start: float, milestones: Sequence[int], gamma: float = 0.1) -> float:
-    """``start * gamma ** (number of milestones <= t)`` (torch MultiStepLR)."""
+    """``start * gamma ** (number of milestones <= t)`` (torch MultiStepLR).
+
+    >>> multistep(4, 1.0, [2, 4], 0.5)
+    0.25
+    """
     return _times(start, _pow(gamma, bisect_right(milestones, t)))
 
 
 def piecewise_constant(t: float, boundaries: Sequence[int], values: Sequence[float]) -> float:
-    """``values[number of boundaries <= t]``."""
+    """``values[number of boundaries <= t]``.
+
+    >>> piecewise_constant(3, [2, 4], [1.0, 0.5, 0.25])
+    0.5
+    """
     return values[bisect_right(boundaries, t)]
 
 
 def piecewise_linear(t: float, points: Sequence[Sequence[float]]) -> float:
-    """Linear interpolation through ``(step, value)`` points, end values held (np.interp)."""
+    """Linear interpolation through ``(step, value)`` points, end values held (np.interp).
+
+    >>> piecewise_linear(3, [(0, 0.0), (2, 1.0), (4, 0.5)])
+    0.75
+    """
     if t <= points[0][0]:
         return float(points[0][1])
     for (s0, v0), (s1, v1) in zip(points, points[1:]):
@@ -149,7 +195,11 @@ def piecewise_linear(t: float, points: Sequence[Sequence[float]]) -> float:
 
 
 def inverse_sqrt(t: float, peak: float, warmup_steps: int, timescale: int | None = None) -> float:
-    """``peak * t / W`` below ``W``, then ``peak / sqrt((t + s - W) / s)``, s = timescale or W."""
+    """``peak * t / W`` below ``W``, then ``peak / sqrt((t + s - W) / s)``, s = timescale or W.
+
+    >>> inverse_sqrt(16, 1.0, 4)
+    0.5
+    """
     if t < warmup_steps:
         return peak * (t / warmup_steps)
     scale = warmup_steps if timescale is None else timescale
@@ -165,7 +215,11 @@ def cyclic(
     mode: str = "triangular",
     gamma: float = 1.0,
 ) -> float:
-    """torch CyclicLR: ``low + (high - low) * scale_factor(x) * scale(cycle or t)``."""
+    """torch CyclicLR: ``low + (high - low) * scale_factor(x) * scale(cycle or t)``.
+
+    >>> cyclic(3, 0.0, 1.0, 2)
+    0.5
+    """
     down = step_size_up if step_size_down is None else step_size_down
     total = float(step_size_up + down)
     ratio = step_size_up / total
@@ -223,7 +277,11 @@ def one_cycle(
     final_div_factor: float = 1e4,
     three_phase: bool = False,
 ) -> float:
-    """torch OneCycleLR's learning rate, final value held from ``T - 1`` on."""
+    """torch OneCycleLR's learning rate, final value held from ``T - 1`` on.
+
+    >>> one_cycle(2, 1.0, 10)
+    1.0
+    """
     initial = max_lr / div_factor
     lowest = initial / final_div_factor
     points = [initial, max_lr, initial, lowest] if three_phase else [initial, max_lr, lowest]
@@ -240,7 +298,11 @@ def one_cycle_momentum(
     anneal: str = "cos",
     three_phase: bool = False,
 ) -> float:
-    """torch OneCycleLR's momentum: ``max -> base -> max`` (three phases: ``-> max`` again)."""
+    """torch OneCycleLR's momentum: ``max -> base -> max`` (three phases: ``-> max`` again).
+
+    >>> one_cycle_momentum(2, 10)
+    0.85
+    """
     points = (
         [max_value, base, max_value, max_value] if three_phase else [max_value, base, max_value]
     )
@@ -258,7 +320,11 @@ def wsd(
     decay: str = "1-sqrt",
     power: float = 1.0,
 ) -> float:
-    """Warmup-stable-decay: linear ``0 -> peak`` on ``[0, W)``, ``peak``, decay on ``[T-D, T)``."""
+    """Warmup-stable-decay: linear ``0 -> peak`` on ``[0, W)``, ``peak``, decay on ``[T-D, T)``.
+
+    >>> wsd(8, 1.0, 10, 2, 4, decay="linear")
+    0.5
+    """
     decay_start = total_steps - decay_steps
     if t < warmup_steps:
         return peak * t / warmup_steps
@@ -300,7 +366,11 @@ def _draw(seed: int, step: int, j: int) -> int:
 
 def uniform(seed: int, step: int, j: int) -> float:
     """Draw ``j`` of step ``step``'s stream as a uniform on (0, 1): ``(m + 1/2) / 2**52`` with
-    ``m`` its top 52 bits."""
+    ``m`` its top 52 bits.
+
+    >>> 0.0 < uniform(42, 7, 0) < 1.0
+    True
+    """
     return ((_draw(seed, step, j) >> 12) + 0.5) * 2.0**-52
 
 
@@ -309,7 +379,11 @@ def noise_factor(seed: int, step: int, pct: float, std: float) -> float:
     Try ``k`` takes draws ``2k`` and ``2k + 1``: Box-Muller's ``std * r * cos(theta)``, then
     ``std * r * sign * sin(theta)``, with ``r = sqrt(-2 ln u1)``, ``theta = pi u2`` and the sign
     from the second draw's lowest bit. The platform's ``log``/``cos``/``sin``: the core's
-    IEEE-only ones agree within an ulp or two, not bit for bit."""
+    IEEE-only ones agree within an ulp or two, not bit for bit.
+
+    >>> abs(noise_factor(42, 7, 0.67, 1.0)) < 0.67
+    True
+    """
     for k in range(_NOISE_TRIES):
         b2 = _draw(seed, step, 2 * k + 1)
         r = std * math.sqrt(-2.0 * math.log(uniform(seed, step, 2 * k)))
@@ -333,7 +407,11 @@ def warmup(
     prefix: bool = True,
 ) -> float:
     """From ``start`` to ``v = then(0)`` over ``steps`` steps, then ``then(t - steps)``, or
-    ``then(t)`` with ``prefix=False`` (timm's overlapping warm-up)."""
+    ``then(t)`` with ``prefix=False`` (timm's overlapping warm-up).
+
+    >>> warmup(1, 2, lambda t: 1.0)
+    0.5
+    """
     if t >= steps:
         return then(t - steps if prefix else t)
     v = then(0.0)
@@ -347,7 +425,11 @@ def warmup(
 
 
 def join(t: float, schedules: Sequence[Fn], boundaries: Sequence[float]) -> float:
-    """Schedule ``i`` (``i`` = number of boundaries <= t) at ``t - boundaries[i-1]``."""
+    """Schedule ``i`` (``i`` = number of boundaries <= t) at ``t - boundaries[i-1]``.
+
+    >>> join(3, [lambda t: 1.0, lambda t: 0.5 ** t], [2])
+    0.5
+    """
     i = bisect_right(boundaries, t)
     return schedules[i](t - boundaries[i - 1] if i > 0 else t)
 
@@ -379,6 +461,9 @@ def restarts(
     ``peak`` is given (a tanh's ``start``).
 
     ``length`` is the inner schedule's :func:`period` and ``factor`` is ``restarts``' ``mul``.
+
+    >>> restarts(3, lambda t: linear(t, 1.0, 0.0, 2), 2)
+    0.5
     """
     e = schedule(float(length))
     if factor == 1.0:
@@ -414,7 +499,11 @@ def noise(
     start: int = 0,
     end: int | None = None,
 ) -> float:
-    """``v + v * n`` with ``n = noise_factor(seed, floor(t))`` on steps ``start <= t < end``."""
+    """``v + v * n`` with ``n = noise_factor(seed, floor(t))`` on steps ``start <= t < end``.
+
+    >>> abs(noise(5, lambda t: 1.0, 42) - 1.0) < 0.67
+    True
+    """
     v = schedule(t)
     k = math.floor(t)
     if k < start or (end is not None and k >= end):
@@ -423,22 +512,38 @@ def noise(
 
 
 def add(t: float, left: Fn, right: Fn) -> float:
-    """``left(t) + right(t)``."""
+    """``left(t) + right(t)``.
+
+    >>> add(1, lambda t: 1.0, lambda t: t)
+    2.0
+    """
     return left(t) + right(t)
 
 
 def mul(t: float, left: Fn, right: Fn) -> float:
-    """``left(t) * right(t)`` (0 where either is 0)."""
+    """``left(t) * right(t)`` (0 where either is 0).
+
+    >>> mul(3, lambda t: 2.0, lambda t: t)
+    6.0
+    """
     return _times(left(t), right(t))
 
 
 def sub(t: float, left: Fn, right: Fn) -> float:
-    """``left(t) - right(t)``."""
+    """``left(t) - right(t)``.
+
+    >>> sub(1, lambda t: 1.0, lambda t: t / 4)
+    0.75
+    """
     return left(t) - right(t)
 
 
 def div(t: float, left: Fn, right: Fn) -> float:
-    """``left(t) / right(t)`` (IEEE: ``±inf`` or NaN where the denominator is 0)."""
+    """``left(t) / right(t)`` (IEEE: ``±inf`` or NaN where the denominator is 0).
+
+    >>> div(2, lambda t: 1.0, lambda t: t), div(0, lambda t: 1.0, lambda t: t)
+    (0.5, inf)
+    """
     num, den = left(t), right(t)
     if den == 0.0:
         if num == 0.0 or math.isnan(num):
@@ -448,7 +553,11 @@ def div(t: float, left: Fn, right: Fn) -> float:
 
 
 def clip(t: float, schedule: Fn, lo: float | None = None, hi: float | None = None) -> float:
-    """``min(max(s(t), lo), hi)``, a ``None`` bound meaning none."""
+    """``min(max(s(t), lo), hi)``, a ``None`` bound meaning none.
+
+    >>> clip(3, lambda t: t, lo=0.5, hi=2.0)
+    2.0
+    """
     v = schedule(t)
     if lo is not None:
         v = max(v, lo)
@@ -458,12 +567,22 @@ def clip(t: float, schedule: Fn, lo: float | None = None, hi: float | None = Non
 
 
 def shift(t: float, schedule: Fn, n: int) -> float:
-    """``s(max(t - n, 0))``; a negative ``n`` advances the schedule."""
+    """``s(max(t - n, 0))``; a negative ``n`` advances the schedule.
+
+    >>> shift(3.0, lambda t: t, 2)
+    1.0
+    >>> shift(1, lambda t: t, 2)
+    0.0
+    """
     return schedule(max(t - n, 0.0))
 
 
 def per_epoch(t: float, schedule: Fn, steps_per_epoch: int) -> float:
-    """``s(floor(t / steps_per_epoch))``: a schedule in epochs evaluated at steps."""
+    """``s(floor(t / steps_per_epoch))``: a schedule in epochs evaluated at steps.
+
+    >>> per_epoch(7, lambda t: t, 3)
+    2.0
+    """
     return schedule(float(math.floor(t / steps_per_epoch)))
 
 
@@ -472,7 +591,13 @@ def per_epoch(t: float, schedule: Fn, steps_per_epoch: int) -> float:
 
 def period(spec: Mapping[str, Any]) -> float | None:
     """The length of ``spec`` in steps (a real number where a cycle or boundary is), ``None``
-    if endless: what ``restarts`` repeats."""
+    if endless: what ``restarts`` repeats.
+
+    >>> period({"kind": "cosine", "start": 1.0, "end": 0.0, "steps": 2.5, "k": 1.0})
+    2.5
+    >>> period({"kind": "exp_decay", "start": 1.0, "gamma": 0.5, "every": 1}) is None
+    True
+    """
     kind = spec["kind"]
     if kind == "constant":
         return 0.0
@@ -525,7 +650,12 @@ def period(spec: Mapping[str, Any]) -> float | None:
 
 def total_steps(spec: Mapping[str, Any]) -> int | None:
     """The step from which ``spec`` holds its value for ever (the first whole step at or after
-    its :func:`period`), ``None`` if endless."""
+    its :func:`period`), ``None`` if endless.
+
+    >>> import lrcore as lr
+    >>> total_steps(lr.warmup(10, lr.cosine(1.0, 0.0, 90)).to_dict())
+    100
+    """
     length = period(spec)
     if length is None:
         return None
@@ -538,7 +668,12 @@ def _child(spec: Mapping[str, Any]) -> Fn:
 
 
 def evaluate(spec: Mapping[str, Any], t: float) -> float:
-    """The value at step ``t`` of the schedule whose :meth:`Schedule.to_dict` is ``spec``."""
+    """The value at step ``t`` of the schedule whose :meth:`Schedule.to_dict` is ``spec``.
+
+    >>> import lrcore as lr
+    >>> evaluate(lr.warmup(2, lr.cosine(1.0, 0.0, 4)).to_dict(), 4)
+    0.5
+    """
     kind = spec["kind"]
     t = float(t)
     if kind == "constant":

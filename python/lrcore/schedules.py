@@ -70,7 +70,11 @@ ScheduleLike = Union[Schedule, float]
 
 
 def constant(value: Num) -> Schedule:
-    """``value`` at every step."""
+    """``value`` at every step.
+
+    >>> constant(0.1)(1000)
+    0.1
+    """
     return build("constant", value)
 
 
@@ -78,6 +82,9 @@ def linear(start: Num, end: Num, steps: Count) -> Schedule:
     """Linear from ``start`` to ``end``: ``start + (end - start) * min(t, steps) / steps``.
 
     torch LinearLR is ``linear(base * start_factor, base * end_factor, total_iters)``.
+
+    >>> linear(1.0, 0.0, 4).values(6).tolist()
+    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
     return build("linear", start, end, steps)
 
@@ -92,13 +99,20 @@ def cosine(start: Num, end: Num, steps: Num, k: Num = 1.0) -> Schedule:
 
     ``k`` is timm's k-decay (k=1 is plain cosine). Unlike torch's CosineAnnealingLR, which
     rises again past ``T_max``, the end value holds; use :func:`restarts` to repeat.
+
+    >>> cosine(1.0, 0.0, 4).values(6).round(4).tolist()
+    [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
     """
     return build("cosine", start, end, steps, k)
 
 
 def exponential(start: Num, end: Num, steps: Count) -> Schedule:
     """Geometric from ``start`` to ``end`` (both > 0):
-    ``start * (end / start) ** (min(t, steps) / steps)``."""
+    ``start * (end / start) ** (min(t, steps) / steps)``.
+
+    >>> exponential(1.0, 0.01, 2).values(4).tolist()
+    [1.0, 0.1, 0.01, 0.01]
+    """
     return build("exponential", start, end, steps)
 
 
@@ -108,12 +122,19 @@ def tanh(start: Num, end: Num, steps: Num, lb: Num = -7.0, ub: Num = 3.0) -> Sch
     on (``lb < ub``, both within [-350, 350] and ``ub - lb <= 350``; the curve starts just below
     ``start`` and ends just above ``end``, as in timm, where ``start`` is the base rate and
     ``end`` is ``lr_min``). ``steps`` may be any positive real number.
+
+    >>> tanh(1.0, 0.0, 4).values(5).round(4).tolist()
+    [1.0, 0.9999, 0.982, 0.2689, 0.0]
     """
     return build("tanh", start, end, steps, lb, ub)
 
 
 def exp_decay(start: Num, gamma: Num, every: Count = 1) -> Schedule:
-    """``start * gamma ** (t // every)``, endless. torch ExponentialLR is ``every=1``."""
+    """``start * gamma ** (t // every)``, endless. torch ExponentialLR is ``every=1``.
+
+    >>> exp_decay(1.0, 0.5, every=2).values(6).tolist()
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
     return build("exp_decay", start, gamma, every)
 
 
@@ -122,12 +143,19 @@ def polynomial(start: Num, end: Num, steps: Count, power: Num = 1.0) -> Schedule
 
     torch PolynomialLR is ``polynomial(base, 0, total_iters, power)``; keras PolynomialDecay
     (without ``cycle``) is the same formula.
+
+    >>> polynomial(1.0, 0.0, 4, power=2.0).values(6).tolist()
+    [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
     return build("polynomial", start, end, steps, power)
 
 
 def step_decay(start: Num, step_size: Count, gamma: Num = 0.1) -> Schedule:
-    """``start * gamma ** (t // step_size)``, endless (torch StepLR)."""
+    """``start * gamma ** (t // step_size)``, endless (torch StepLR).
+
+    >>> step_decay(1.0, 2, 0.5).values(6).tolist()
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
     return build("step_decay", start, step_size, gamma)
 
 
@@ -136,26 +164,41 @@ def multistep(start: Num, milestones: Sequence[int], gamma: Num = 0.1) -> Schedu
 
     ``milestones`` must be sorted; a repeated milestone multiplies by ``gamma`` once per copy,
     as in torch. The value after the last milestone holds.
+
+    >>> multistep(1.0, [2, 4], 0.5).values(6).tolist()
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
     return build("multistep", start, milestones, gamma)
 
 
 def piecewise_constant(boundaries: Sequence[int], values: Sequence[float]) -> Schedule:
     """``values[i]`` on ``[boundaries[i-1], boundaries[i])``: one more value than boundaries,
-    boundaries strictly increasing and positive."""
+    boundaries strictly increasing and positive.
+
+    >>> piecewise_constant([2, 4], [1.0, 0.5, 0.25]).values(6).tolist()
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
     return build("piecewise_constant", boundaries, values)
 
 
 def piecewise_linear(points: Sequence[tuple[int, float]]) -> Schedule:
     """Linear interpolation through ``(step, value)`` points (steps strictly increasing);
-    the first value holds before the first point and the last one after the last point."""
+    the first value holds before the first point and the last one after the last point.
+
+    >>> piecewise_linear([(0, 0.0), (2, 1.0), (4, 0.5)]).values(6).tolist()
+    [0.0, 0.5, 1.0, 0.75, 0.5, 0.5]
+    """
     return build("piecewise_linear", points)
 
 
 def inverse_sqrt(peak: Num, warmup_steps: Count, timescale: Count | None = None) -> Schedule:
     """transformers' inverse_sqrt: ``peak * t / W`` for ``t < W``, then
     ``peak / sqrt((t + timescale - W) / timescale)``; ``timescale`` defaults to ``W``, giving
-    ``peak / sqrt(t / W)``, and must be given when ``W`` is 0."""
+    ``peak / sqrt(t / W)``, and must be given when ``W`` is 0.
+
+    >>> inverse_sqrt(1.0, 4).values(9).round(4).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0, 0.8944, 0.8165, 0.7559, 0.7071]
+    """
     return build("inverse_sqrt", peak, warmup_steps, timescale)
 
 
@@ -174,6 +217,11 @@ def cyclic(
     With ``x`` the position in the cycle, ``low + (high - low) * scale_factor(x) * scale``;
     ``scale`` is 1 (triangular), ``1 / 2 ** (cycle - 1)`` (triangular2) or ``gamma ** t``
     (exp_range). ``high < low`` gives the inverse cycle that torch uses for momentum.
+
+    >>> cyclic(0.0, 1.0, 2).values(6).tolist()
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.5]
+    >>> cyclic(0.0, 1.0, 2, mode="triangular2").values(9).tolist()
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.5, 0.25, 0.0]
     """
     return build("cyclic", low, high, step_size_up, step_size_down, mode, gamma)
 
@@ -196,6 +244,9 @@ def one_cycle(
     Past ``T - 1`` the final value holds (torch extrapolates one step, then raises). Every phase
     must span at least one step and ``three_phase`` needs ``pct_start <= 0.5``: ValueError
     otherwise, where torch divides by zero or silently skips its third phase.
+
+    >>> one_cycle(1.0, 10).values(10).round(4).tolist()
+    [0.04, 0.52, 1.0, 0.9505, 0.8117, 0.6113, 0.3887, 0.1883, 0.0495, 0.0]
     """
     return build(
         "one_cycle",
@@ -219,7 +270,11 @@ def one_cycle_momentum(
 ) -> Schedule:
     """The momentum cycle of torch OneCycleLR, inverse to :func:`one_cycle`'s learning rate:
     ``max -> base -> max`` (three phases: ``max -> base -> max -> max``), same phase ends and
-    annealing."""
+    annealing.
+
+    >>> one_cycle_momentum(10).values(10).round(4).tolist()
+    [0.95, 0.9, 0.85, 0.855, 0.8688, 0.8889, 0.9111, 0.9312, 0.945, 0.95]
+    """
     return build("one_cycle_momentum", total_steps, base, max, pct_start, anneal, three_phase)
 
 
@@ -237,6 +292,11 @@ def wsd(
     ``f = (t - T + D) / D``: ``final + (peak - final) * g(f)`` where ``g`` is ``1 - sqrt(f)``,
     ``1 - f``, ``(1 + cos(pi f)) / 2`` or ``(1 - f) ** power``; ``exp`` is geometric,
     ``peak * (final / peak) ** f`` (both > 0). ``final`` from ``T`` on.
+
+    >>> wsd(1.0, 10, 2, 4, decay="linear").values(11).tolist()
+    [0.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
+    >>> wsd(1.0, 10, 2, 4).values(11).round(4).tolist()
+    [0.0, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.2929, 0.134, 0.0]
     """
     return build("wsd", peak, total_steps, warmup_steps, decay_steps, final, decay, power)
 
@@ -259,6 +319,11 @@ def warmup(
     ``start + (v - start) * (1 - cos(pi * t / steps)) / 2``; exponential:
     ``start * (v / start) ** (t / steps)`` (needs ``start > 0``). Unlike torch's LinearLR, a
     warm-up may start at exactly 0.
+
+    >>> warmup(2, constant(1.0)).values(4).tolist()
+    [0.0, 0.5, 1.0, 1.0]
+    >>> warmup(2, linear(1.0, 0.0, 2), start=0.5).values(5).tolist()
+    [0.5, 0.75, 1.0, 0.5, 0.0]
     """
     return build("warmup", steps, then, start, shape, prefix)
 
@@ -267,7 +332,11 @@ def join(schedules: Sequence[ScheduleLike], boundaries: Sequence[float]) -> Sche
     """Schedule ``i`` runs on ``[boundaries[i-1], boundaries[i])`` with its own clock from 0
     (torch SequentialLR, optax join_schedules): at step ``t`` it is evaluated at
     ``t - boundaries[i-1]``. Boundaries strictly increasing and positive; they may be real
-    numbers (a cycle of a real number of steps ends between two steps)."""
+    numbers (a cycle of a real number of steps ends between two steps).
+
+    >>> join([constant(1.0), linear(1.0, 0.0, 2)], [2]).values(5).tolist()
+    [1.0, 1.0, 1.0, 0.5, 0.0]
+    """
     return build("join", list(schedules), boundaries)
 
 
@@ -294,6 +363,11 @@ def restarts(
     decay=cycle_decay, limit=cycle_limit, decay_mode="peak")`` (cycles of a real number of
     steps where ``cycle_mul`` makes them). Finding the cycle of a step takes a bounded number of
     operations for every ``mul`` (up to the largest float) and step.
+
+    >>> restarts(linear(1.0, 0.0, 2)).values(6).tolist()
+    [1.0, 0.5, 1.0, 0.5, 1.0, 0.5]
+    >>> restarts(linear(1.0, 0.0, 2), mul=2.0, decay=0.5).values(8).tolist()
+    [1.0, 0.5, 0.5, 0.375, 0.25, 0.125, 0.25, 0.21875]
     """
     return build("restarts", schedule, mul, decay, limit, decay_mode)
 
@@ -314,12 +388,25 @@ def noise(
     — but it comes from lrcore's own counter-based generator (splitmix64 with Box-Muller, both
     of a pair's normals used in turn), not torch's, so the draws differ from timm's.
     ``pct / std`` must be at least 0.01 so that a draw is always found quickly.
+
+    >>> s = noise(constant(1.0), pct=0.5, seed=0)
+    >>> v = s.values(1000)
+    >>> bool(abs(v - 1.0).max() < 0.5), bool((v != 1.0).all())
+    (True, True)
+    >>> s(7) == noise(constant(1.0), pct=0.5, seed=0)(7)
+    True
     """
     return build("noise", schedule, pct, std, seed, start, end)
 
 
 def stack(schedules: Sequence[ScheduleLike]) -> Schedule:
-    """A batch of the given schedules: ``s(t)`` is a (B,) array, ``s.values(n)`` (B, n)."""
+    """A batch of the given schedules: ``s(t)`` is a (B,) array, ``s.values(n)`` (B, n).
+
+    >>> stack([constant(1.0), linear(1.0, 0.0, 2)])(1).tolist()
+    [1.0, 0.5]
+    >>> stack([constant(1.0), linear(1.0, 0.0, 2)]).values(3).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 0.5, 0.0]]
+    """
     return build("stack", list(schedules))
 
 
@@ -328,6 +415,12 @@ def from_dict(data: dict[str, Any]) -> Schedule:
 
     numpy scalars and arrays count as the numbers they hold; NaN and infinities are refused,
     as the JSON form has none.
+
+    >>> d = cosine(1.0, 0.0, 10).to_dict()
+    >>> d
+    {'kind': 'cosine', 'start': 1.0, 'end': 0.0, 'steps': 10, 'k': 1.0}
+    >>> from_dict(d)
+    cosine(1.0, 0.0, 10)
     """
     if not isinstance(data, dict):
         raise TypeError(

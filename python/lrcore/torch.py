@@ -325,6 +325,17 @@ class StepLR(_Chainable, _torch.StepLR):
         step_size: steps between two decays; unlike torch, a positive integer.
         gamma: the factor of each decay; unlike torch, positive.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = StepLR(opt, step_size=2, gamma=0.5)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
 
     _holds_initial = False
@@ -355,6 +366,17 @@ class MultiStepLR(_Chainable, _torch.MultiStepLR):
             non-negative integers.
         gamma: the factor at each milestone; unlike torch, positive.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = MultiStepLR(opt, milestones=[2, 4], gamma=0.5)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
 
     _holds_initial = False
@@ -393,6 +415,17 @@ class ConstantLR(_Chainable, _torch.ConstantLR):
         total_iters: the step at which the rate returns to ``base``; unlike torch, a
             positive integer.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> rates = []
+    >>> for _ in range(4):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.5, 0.5, 1.0, 1.0]
     """
 
     _holds_initial = False
@@ -429,6 +462,17 @@ class LinearLR(_Chainable, _torch.LinearLR):
         end_factor: the multiplier from ``total_iters`` on, in [0, 1] (torch's check).
         total_iters: the length of the ramp; unlike torch, a positive integer.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = LinearLR(opt, start_factor=0.25, total_iters=3)
+    >>> rates = []
+    >>> for _ in range(5):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
     def __init__(
@@ -459,6 +503,17 @@ class ExponentialLR(_Chainable, _torch.ExponentialLR):
         gamma: the factor of each step; unlike torch (which gives zero or sign-flipping
             rates), positive.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = ExponentialLR(opt, gamma=0.5)
+    >>> rates = []
+    >>> for _ in range(4):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.5, 0.25, 0.125]
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
@@ -491,6 +546,17 @@ class PolynomialLR(_Chainable, _torch.PolynomialLR):
             integer.
         power: the exponent; unlike torch (whose rates then grow), positive.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = PolynomialLR(opt, total_iters=4, power=2.0)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
 
     def __init__(
@@ -530,6 +596,17 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
         T_max: half the period; unlike torch, a positive integer.
         eta_min: the lowest rate; unlike torch, non-negative.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = CosineAnnealingLR(opt, T_max=4)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.1464]
     """
 
     def __init__(
@@ -620,6 +697,17 @@ class LambdaLR(_FunctionRates, _torch.LambdaLR):
             param group; unlike torch (which fails in its first step), one that is not
             callable raises TypeError at once.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = LambdaLR(opt, lambda epoch: 1 / (epoch + 1))
+    >>> rates = []
+    >>> for _ in range(4):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.5, 0.3333, 0.25]
     """
 
     def __init__(
@@ -644,6 +732,17 @@ class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
         lr_lambda: a function of the step giving the step's factor (or an lrcore schedule),
             or a list of them, one per param group.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = MultiplicativeLR(opt, lambda epoch: 0.5)
+    >>> rates = []
+    >>> for _ in range(4):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.5, 0.25, 0.125]
     """
 
     def __init__(
@@ -678,6 +777,17 @@ class CyclicLR(_Direct, _torch.CyclicLR):
         base_momentum: the lowest momentum, one for every group or a list.
         max_momentum: the highest momentum, likewise.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0, momentum=0.9)
+    >>> sched = CyclicLR(opt, base_lr=0.0, max_lr=1.0, step_size_up=2)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.0, 0.5, 1.0, 0.5, 0.0, 0.5]
     """
 
     def __init__(
@@ -783,6 +893,17 @@ class OneCycleLR(_Lean, _torch.OneCycleLR):
         three_phase: whether the rate comes back down to ``initial_lr`` before annealing to
             ``min_lr``.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0, momentum=0.9)
+    >>> sched = OneCycleLR(opt, max_lr=1.0, total_steps=6)
+    >>> rates = []
+    >>> for _ in range(6):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.04, 0.9944, 0.8117, 0.4626, 0.1335, 0.0]
     """
 
     def __init__(
@@ -882,6 +1003,17 @@ class CosineAnnealingWarmRestarts(_Direct, _torch.CosineAnnealingWarmRestarts):
         T_mult: the factor by which each cycle is longer than the last, an integer >= 1.
         eta_min: the lowest rate; unlike torch, non-negative.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    >>> rates = []
+    >>> for _ in range(7):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
     """
 
     def __init__(
@@ -938,6 +1070,17 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         cooldown: steps after a cut before counting resumes.
         min_lr: the floor of the rate, one for every group or a list.
         eps: cuts smaller than this are skipped.
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    >>> rates = []
+    >>> for loss in [1.0, 0.9, 0.9, 0.9, 0.9, 0.9]:
+    ...     opt.step()
+    ...     sched.step(loss)
+    ...     rates.append(opt.param_groups[0]["lr"])
+    >>> rates
+    [1.0, 1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
     def __init__(
@@ -988,6 +1131,18 @@ class SequentialLR(_torch.SequentialLR):
         schedulers: the phases, in order.
         milestones: the steps at which each phase after the first starts.
         last_epoch: the last step taken, to resume (``-1``: a fresh start).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> warm = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> sched = SequentialLR(opt, [warm, ExponentialLR(opt, gamma=0.5)], milestones=[2])
+    >>> rates = []
+    >>> for _ in range(5):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.5, 0.5, 1.0, 0.5, 0.25]
     """
 
     def __init__(
@@ -1041,6 +1196,18 @@ class ChainedScheduler(_torch.ChainedScheduler):
     Args:
         schedulers: the children, stepped in this order.
         optimizer: the optimizer they drive (default: the first child's).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    >>> warm = ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> sched = ChainedScheduler([warm, ExponentialLR(opt, gamma=0.5)])
+    >>> rates = []
+    >>> for _ in range(5):
+    ...     rates.append(round(sched.get_last_lr()[0], 4))
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [0.5, 0.25, 0.25, 0.125, 0.0625]
     """
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -1144,6 +1311,19 @@ class ParamScheduler(LRScheduler):
       an endless one (``total_steps`` None) at steps 0 to 65,535. A schedule that leaves the
       range only between sampled steps, or after 65,535 steps of an endless schedule, is not
       caught. Other keys are not checked.
+
+    >>> import torch
+    >>> import lrcore as lr
+    >>> model = torch.nn.Linear(2, 1)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> sched = ParamScheduler(
+    ...     opt, lr=lr.warmup(2, lr.cosine(0.1, 0.0, 8)), momentum=lr.linear(0.95, 0.85, 10)
+    ... )
+    >>> opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]
+    (0.0, 0.95)
+    >>> opt.step(); sched.step()
+    >>> opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]
+    (0.05, 0.94)
     """
 
     def __init__(
@@ -1320,6 +1500,16 @@ class SWALR(_swa.SWALR):
     Unlike torch, ``swa_lr`` must be a finite non-negative number (or a one-element Tensor
     holding one): torch accepts a negative or NaN rate and trains with it, and a string or
     a Tensor of several elements only fails inside a step.
+
+    >>> import torch
+    >>> model = torch.nn.Linear(2, 1)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> swa = SWALR(opt, swa_lr=0.05, anneal_epochs=2, anneal_strategy="linear")
+    >>> for _ in range(2):
+    ...     opt.step(); swa.step()
+    ...     print(swa.get_last_lr())
+    [0.07500000000000001]
+    [0.05]
     """
 
     def __init__(

@@ -18,6 +18,22 @@ use crate::schedule::{self, count, describe_num, Arg, Batch};
 /// A learning-rate (or momentum, or any hyper-parameter) schedule: an immutable value mapping
 /// a step to a number, or a batch of such schedules. Build one with lrcore's functions
 /// (`lrcore.cosine(...)`), `lrcore.parse`, or `lrcore.from_dict` / `lrcore.from_json`.
+///
+/// >>> import lrcore as lr
+/// >>> s = lr.warmup(2, lr.linear(1.0, 0.0, 4))
+/// >>> s
+/// warmup(2, linear(1.0, 0.0, 4))
+/// >>> lr.parse(repr(s)) == s, s.total_steps
+/// (True, 6)
+///
+/// Called with a step (int or float >= 0) it gives a float; with an array of steps, an array:
+///
+/// >>> s(3), s(2.5), s(100)
+/// (0.75, 0.875, 0.0)
+/// >>> s([0, 4, 6]).tolist()
+/// [0.0, 0.5, 0.0]
+/// >>> lr.stack([s, lr.constant(2.0)])(3).tolist()
+/// [0.75, 2.0]
 #[pyclass(frozen, module = "lrcore._core", name = "Schedule")]
 pub struct PySchedule {
     pub(crate) inner: Batch,
@@ -262,6 +278,7 @@ impl PySchedule {
     /// float, or a float64 array for an array of steps. A batch of B schedules gives a (B,)
     /// array, or (B, *t.shape). Steps must be real numbers: bool, complex, datetime, text and
     /// object steps raise TypeError.
+    /// (Python shows the class docstring's example: PyO3 keeps no docstring for `__call__`.)
     fn __call__<'py>(&self, py: Python<'py>, t: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         if let Some(t) = scalar_step(t)? {
             let t = check_step(t)?;
@@ -304,6 +321,10 @@ impl PySchedule {
 
     /// Values of steps `start … start + n − 1` as a float64 array: (n,) for a schedule,
     /// (B, n) for a batch. Computed without the GIL, in parallel for large n.
+    ///
+    /// >>> import lrcore as lr
+    /// >>> lr.linear(1.0, 0.0, 4).values(3, start=2).tolist()
+    /// [0.5, 0.25, 0.0]
     #[pyo3(signature = (n, start = None))]
     fn values<'py>(
         &self,
@@ -328,6 +349,10 @@ impl PySchedule {
 
     /// The value of each schedule (one for a single schedule, B for a batch) at step `t`, as
     /// a list of floats.
+    ///
+    /// >>> import lrcore as lr
+    /// >>> lr.stack([lr.constant(1.0), lr.linear(1.0, 0.0, 4)]).values_at(2)
+    /// [1.0, 0.5]
     fn values_at(&self, t: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
         let t = scalar_step(t)?.ok_or_else(|| {
             PyTypeError::new_err(format!(
@@ -341,18 +366,32 @@ impl PySchedule {
 
     /// The step from which the value holds for ever; None for an endless schedule.
     /// For a batch, the latest over its schedules.
+    ///
+    /// >>> import lrcore as lr
+    /// >>> lr.warmup(10, lr.cosine(1.0, 0.0, 90)).total_steps
+    /// 100
+    /// >>> lr.exp_decay(1.0, 0.9).total_steps is None
+    /// True
     #[getter]
     fn total_steps(&self) -> Option<u64> {
         self.inner.total_steps()
     }
 
     /// None for a single schedule, B for a batch of B.
+    ///
+    /// >>> import lrcore as lr
+    /// >>> lr.constant(1.0).batch_size is None, lr.constant([1.0, 2.0]).batch_size
+    /// (True, 2)
     #[getter]
     fn batch_size(&self) -> Option<usize> {
         self.inner.batch_size()
     }
 
     /// Floor and/or ceiling: min(max(s(t), lo), hi).
+    ///
+    /// >>> import lrcore as lr
+    /// >>> lr.linear(1.0, 0.0, 4).clip(lo=0.3, hi=0.9).values(5).tolist()
+    /// [0.9, 0.75, 0.5, 0.3, 0.3]
     #[pyo3(signature = (lo = None, hi = None))]
     fn clip(&self, lo: Option<&Bound<'_, PyAny>>, hi: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let arg = |x: Option<&Bound<'_, PyAny>>| x.map_or(Ok(Arg::None), to_arg);
@@ -361,11 +400,19 @@ impl PySchedule {
 
     /// Delayed by n steps: the value at t is s(max(t − n, 0)); a negative n advances the
     /// schedule by |n| steps.
+    ///
+    /// >>> import lrcore as lr
+    /// >>> lr.linear(1.0, 0.0, 4).shift(2).values(5).tolist()
+    /// [1.0, 1.0, 1.0, 0.75, 0.5]
     fn shift(&self, n: &Bound<'_, PyAny>) -> PyResult<Self> {
         self.method("shift", vec![to_arg(n)?], Vec::new())
     }
 
     /// A schedule written in epochs, evaluated at steps: s(floor(t / steps_per_epoch)).
+    ///
+    /// >>> import lrcore as lr
+    /// >>> lr.step_decay(1.0, 1, 0.5).per_epoch(3).values(7).tolist()
+    /// [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
     fn per_epoch(&self, steps_per_epoch: &Bound<'_, PyAny>) -> PyResult<Self> {
         self.method("per_epoch", vec![to_arg(steps_per_epoch)?], Vec::new())
     }
@@ -436,11 +483,25 @@ impl PySchedule {
     }
 
     /// The JSON form: `{"kind": "cosine", "start": 0.001, ...}`.
+    ///
+    /// >>> import lrcore as lr
+    /// >>> s = lr.cosine(1.0, 0.0, 10)
+    /// >>> s.to_json()
+    /// '{"kind":"cosine","start":1.0,"end":0.0,"steps":10,"k":1.0}'
+    /// >>> lr.from_json(s.to_json()) == s
+    /// True
     fn to_json(&self) -> String {
         self.inner.to_json()
     }
 
     /// The dict form (the JSON form as Python objects); `lrcore.from_dict` reads it back.
+    ///
+    /// >>> import lrcore as lr
+    /// >>> s = lr.cosine(1.0, 0.0, 10)
+    /// >>> s.to_dict()
+    /// {'kind': 'cosine', 'start': 1.0, 'end': 0.0, 'steps': 10, 'k': 1.0}
+    /// >>> lr.from_dict(s.to_dict()) == s
+    /// True
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         py.import("json")?
             .call_method1("loads", (self.inner.to_json(),))
@@ -462,6 +523,13 @@ impl PySchedule {
     /// Draws the schedule with matplotlib (imported only now); returns the Axes.
     /// `n` steps (default: total_steps, or 1000 for an endless schedule); extra keyword
     /// arguments go to `Axes.plot`.
+    ///
+    /// >>> import matplotlib
+    /// >>> matplotlib.use("Agg")
+    /// >>> import lrcore as lr
+    /// >>> ax = lr.cosine(1.0, 0.0, 100).plot()
+    /// >>> ax.get_lines()[0].get_label()
+    /// 'cosine(1.0, 0.0, 100)'
     #[pyo3(signature = (n = None, ax = None, **kwargs))]
     fn plot<'py>(
         slf: &Bound<'py, Self>,
@@ -506,12 +574,22 @@ pub fn build(
 }
 
 /// Reads the expression language that `repr` writes (never evaluated as Python).
+///
+/// >>> import lrcore as lr
+/// >>> s = lr.parse("warmup(2, cosine(1e-3, 1e-5, 98))")
+/// >>> s(2), s == lr.warmup(2, lr.cosine(1e-3, 1e-5, 98))
+/// (0.001, True)
 #[pyfunction]
 pub fn parse(text: &str) -> PyResult<PySchedule> {
     Ok(wrap(schedule::parse(text)?))
 }
 
 /// Reads the JSON form that `Schedule.to_json` writes.
+///
+/// >>> import lrcore as lr
+/// >>> s = lr.cosine(1.0, 0.0, 10)
+/// >>> lr.from_json(s.to_json()) == s
+/// True
 #[pyfunction]
 pub fn from_json(text: &str) -> PyResult<PySchedule> {
     Ok(wrap(crate::Schedule::from_json(text)?))

@@ -44,7 +44,7 @@ import json
 import math
 import numbers
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +67,8 @@ __all__ = [
 
 #: The sampling methods of :meth:`Space.sample`.
 METHODS = ("random", "sobol", "halton", "lhs")
+#: Their type, for the ``method`` parameters here and in the engines.
+Method = Literal["random", "sobol", "halton", "lhs"]
 
 #: The most parameters ``sobol`` and ``halton`` can sample (Joe-Kuo directions tabulated).
 MAX_QMC_DIMS: int = max_qmc_dims()
@@ -137,6 +139,14 @@ class Distribution:
     """One distribution of a search space; build it with :func:`uniform`, :func:`choice`, ...
 
     Immutable; ``.when(**conditions)`` returns a conditional copy.
+
+    >>> d = uniform(0.8, 0.99).when(opt="sgd")
+    >>> d
+    uniform(0.8, 0.99).when(opt='sgd')
+    >>> d.kind, d.conditions
+    ('uniform', {'opt': ('sgd',)})
+    >>> Distribution.from_dict(d.to_dict()) == d
+    True
     """
 
     __slots__ = ("_args", "_kind", "_when")
@@ -250,7 +260,11 @@ class Distribution:
 
 
 def uniform(lo: float, hi: float, step: float | None = None) -> Distribution:
-    """Uniform on [lo, hi]; with ``step``, the equally likely levels lo, lo+step, ... <= hi."""
+    """Uniform on [lo, hi]; with ``step``, the equally likely levels lo, lo+step, ... <= hi.
+
+    >>> Space(x=uniform(0.0, 1.0, step=0.25)).sample(6, seed=0)["x"].tolist()
+    [0.0, 0.5, 0.75, 0.0, 1.0, 1.0]
+    """
     s = None if step is None else _number("uniform", "step", step)
     return Distribution(
         "uniform",
@@ -259,7 +273,12 @@ def uniform(lo: float, hi: float, step: float | None = None) -> Distribution:
 
 
 def loguniform(lo: float, hi: float) -> Distribution:
-    """Log-uniform on [lo, hi], 0 < lo <= hi."""
+    """Log-uniform on [lo, hi], 0 < lo <= hi.
+
+    >>> x = Space(x=loguniform(1e-4, 1e-1)).sample(1000, seed=0)["x"]
+    >>> bool(x.min() >= 1e-4 and x.max() <= 1e-1)
+    True
+    """
     return Distribution(
         "loguniform", {"lo": _number("loguniform", "lo", lo), "hi": _number("loguniform", "hi", hi)}
     )
@@ -267,7 +286,13 @@ def loguniform(lo: float, hi: float) -> Distribution:
 
 def integer(lo: int, hi: int, log: bool = False, step: int = 1) -> Distribution:
     """Integers lo, lo+step, ... <= hi, both ends included and equally likely; with ``log``,
-    log-uniform on [lo - 1/2, hi + 1/2] rounded (lo >= 1, step 1)."""
+    log-uniform on [lo - 1/2, hi + 1/2] rounded (lo >= 1, step 1).
+
+    >>> Space(x=integer(1, 6)).sample(8, seed=0)["x"].tolist()
+    [2, 3, 4, 1, 6, 6, 5, 5]
+    >>> Space(x=integer(1, 1000, log=True)).sample(5, seed=0)["x"].tolist()
+    [2, 18, 72, 1, 474]
+    """
     if not isinstance(log, (bool, np.bool_)):
         raise TypeError(f"integer(): log must be a bool, got {log!r} of type '{_type_name(log)}'")
     return Distribution(
@@ -282,7 +307,11 @@ def integer(lo: int, hi: int, log: bool = False, step: int = 1) -> Distribution:
 
 
 def choice(options: Sequence[Any], weights: Sequence[float] | None = None) -> Distribution:
-    """One of ``options`` (returned as given), equally likely or in proportion to ``weights``."""
+    """One of ``options`` (returned as given), equally likely or in proportion to ``weights``.
+
+    >>> Space(x=choice(["sgd", "adam"], weights=[3, 1])).sample(6, seed=0)["x"].tolist()
+    ['sgd', 'sgd', 'sgd', 'sgd', 'adam', 'adam']
+    """
     if isinstance(options, (str, bytes)) or not isinstance(options, (Sequence, np.ndarray)):
         raise TypeError(
             f"choice(): options must be a list of options, got {options!r} of type "
@@ -301,14 +330,22 @@ def choice(options: Sequence[Any], weights: Sequence[float] | None = None) -> Di
 
 
 def normal(mu: float, sigma: float) -> Distribution:
-    """Normal with mean ``mu`` and standard deviation ``sigma`` > 0."""
+    """Normal with mean ``mu`` and standard deviation ``sigma`` > 0.
+
+    >>> Space(x=normal(0.0, 1.0)).sample(3, seed=0)["x"].round(4).tolist()
+    [-0.933, -0.0672, 0.3962]
+    """
     return Distribution(
         "normal", {"mu": _number("normal", "mu", mu), "sigma": _number("normal", "sigma", sigma)}
     )
 
 
 def lognormal(mu: float, sigma: float) -> Distribution:
-    """exp(normal(mu, sigma)): ``mu``, ``sigma`` are those of the logarithm (numpy's convention)."""
+    """exp(normal(mu, sigma)): ``mu``, ``sigma`` are those of the logarithm (numpy's convention).
+
+    >>> Space(x=lognormal(0.0, 1.0)).sample(3, seed=0)["x"].round(4).tolist()
+    [0.3934, 0.935, 1.4861]
+    """
     return Distribution(
         "lognormal",
         {"mu": _number("lognormal", "mu", mu), "sigma": _number("lognormal", "sigma", sigma)},
@@ -328,7 +365,16 @@ _BUILDERS: dict[str, Any] = {
 class Space:
     """Named distributions: ``Space(lr=loguniform(1e-5, 1), opt=choice(["sgd", "adam"]))``, or
     ``Space({"name": dist, ...})`` for names that are not Python identifiers. Parameter i (in the
-    order given) is dimension i of every sampling method."""
+    order given) is dimension i of every sampling method.
+
+    >>> space = Space(opt=choice(["sgd", "adam"]), momentum=uniform(0.8, 0.99).when(opt="sgd"))
+    >>> space
+    Space(opt=choice(['sgd', 'adam']), momentum=uniform(0.8, 0.99).when(opt='sgd'))
+    >>> space.grid(2).to_dicts()
+    [{'opt': 'sgd', 'momentum': 0.8}, {'opt': 'sgd', 'momentum': 0.99}, {'opt': 'adam'}]
+    >>> Space.from_json(space.to_json()) == space
+    True
+    """
 
     __slots__ = ("_core", "_params", "_tables")
 
@@ -406,7 +452,7 @@ class Space:
             inner = "{" + ", ".join(f"{n!r}: {d!r}" for n, d in self._params.items()) + "}"
         return f"Space({inner})"
 
-    def sample(self, n: int, seed: int = 0, method: str = "random", start: int = 0) -> Trials:
+    def sample(self, n: int, seed: int = 0, method: Method = "random", start: int = 0) -> Trials:
         """Rows ``start .. start + n - 1`` of the stream (space, seed, method) as :class:`Trials`.
 
         ``method`` is ``"random"``, ``"sobol"``, ``"halton"`` or ``"lhs"``; ``seed`` an integer in
@@ -533,7 +579,17 @@ def _levels(
 
 class Trials:
     """The rows of a sample or grid, as numpy columns: ``trials["lr"]``, ``len(trials)``,
-    iteration over row dicts, ``to_dicts()``, ``to_jsonl()``, ``to_csv()``, ``to_pandas()``."""
+    iteration over row dicts, ``to_dicts()``, ``to_jsonl()``, ``to_csv()``, ``to_pandas()``.
+
+    >>> space = Space(opt=choice(["sgd", "adam"]), momentum=uniform(0.8, 0.99).when(opt="sgd"))
+    >>> trials = space.sample(4, seed=1)
+    >>> len(trials), trials.names
+    (4, ['opt', 'momentum'])
+    >>> trials["momentum"].round(3).tolist()
+    [0.953, 0.858, nan, nan]
+    >>> trials.to_dicts()[2]
+    {'opt': 'adam'}
+    """
 
     __slots__ = ("_columns", "_index", "_n", "_space")
 

@@ -77,7 +77,7 @@ try:
 except ModuleNotFoundError as err:
     raise missing(__name__, err) from None
 
-from lrcore.search import Distribution, Space, _same
+from lrcore.search import Distribution, Method, Space, _same
 
 __all__ = [
     "BLOCK",
@@ -153,6 +153,10 @@ def distributions(space: Space) -> dict[str, BaseDistribution]:
     ``choice`` → ``CategoricalDistribution``. Conditions are not part of an Optuna distribution:
     :func:`suggest` honours them. A normal or lognormal parameter, a weighted choice, or an option
     Optuna cannot store is a ValueError naming the parameter.
+
+    >>> from lrcore.search import Space, choice, loguniform
+    >>> distributions(Space(lr=loguniform(1e-4, 1.0), opt=choice(["sgd", "adam"])))["lr"]
+    FloatDistribution(high=1.0, log=True, low=0.0001, step=None)
     """
     return {name: _distribution(name, dist) for name, dist in space.params.items()}
 
@@ -160,7 +164,17 @@ def distributions(space: Space) -> dict[str, BaseDistribution]:
 def suggest(trial: optuna.trial.BaseTrial, space: Space) -> dict[str, Any]:
     """Suggests the parameters of ``space`` that are active given the values suggested for their
     parents (a conditional parameter only where its conditions hold), in the space's order;
-    returns ``{name: value}`` (inactive parameters left out, as in ``Trials.to_dicts()``)."""
+    returns ``{name: value}`` (inactive parameters left out, as in ``Trials.to_dicts()``).
+
+    >>> import optuna
+    >>> from lrcore.search import Space, choice, uniform
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> space = Space(opt=choice(["sgd", "adam"]), momentum=uniform(0.8, 0.99).when(opt="sgd"))
+    >>> study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    >>> trial = study.ask()
+    >>> sorted(suggest(trial, space)) in (["momentum", "opt"], ["opt"])
+    True
+    """
     dists = distributions(space)
     params = space.params
     values: dict[str, Any] = {}
@@ -193,7 +207,7 @@ def _suggest_one(trial: optuna.trial.BaseTrial, name: str, dist: BaseDistributio
     return trial.suggest_categorical(name, list(dist.choices))
 
 
-def _signature(space: Space, seed: int, method: str) -> str:
+def _signature(space: Space, seed: int, method: Method) -> str:
     """What workers sharing a study must agree on, as JSON text compared exactly: the parameters
     as a list (their order is the stream's column order), each distribution and its conditions
     with sorted keys, the seed and the method."""
@@ -262,7 +276,15 @@ _RETRY_HISTORY = "retry_history"
 
 def rows_study_name(study: Study) -> str:
     """The name of the study, in ``study``'s storage, whose trial numbers count ``study``'s
-    stream rows (``"<study name>.lrcore-rows.<study id>"``; delete it with the study)."""
+    stream rows (``"<study name>.lrcore-rows.<study id>"``; delete it with the study).
+
+    >>> import optuna
+    >>> from lrcore.search import Space, uniform
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> sampler = Sampler(Space(x=uniform(0.0, 1.0)))
+    >>> rows_study_name(optuna.create_study(study_name="sweep", sampler=sampler))
+    'sweep.lrcore-rows.0'
+    """
     return f"{study.study_name}.lrcore-rows.{study._study_id}"
 
 
@@ -318,13 +340,22 @@ class Sampler(BaseSampler):
     or any parameter of a trial that takes no row, is drawn by ``independent_sampler`` (default:
     a ``RandomSampler`` seeded from ``seed``, the trial number and the parameter name, so the
     draw is the same on every worker).
+
+    >>> import optuna
+    >>> from lrcore.search import Space, choice, loguniform
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> space = Space(lr=loguniform(1e-4, 1.0), opt=choice(["sgd", "adam"]))
+    >>> study = optuna.create_study(sampler=Sampler(space, seed=0))
+    >>> study.optimize(lambda trial: suggest(trial, space)["lr"], n_trials=4)
+    >>> [t.params for t in study.trials] == space.sample(4, seed=0, method="sobol").to_dicts()
+    True
     """
 
     def __init__(
         self,
         space: Space,
         seed: int = 0,
-        method: str = "sobol",
+        method: Method = "sobol",
         *,
         independent_sampler: BaseSampler | None = None,
     ) -> None:
@@ -548,7 +579,13 @@ def storage(spec: str) -> optuna.storages.BaseStorage:
     """An Optuna storage from a string: a database URL (``sqlite:///sweep.db``,
     ``postgresql://user@host/db``; anything with ``://``) or else the path of a journal file
     (``JournalStorage(JournalFileBackend(path))``, for processes on one machine or a shared
-    file system; a journal has no heartbeat, so the trial of a killed worker stays RUNNING)."""
+    file system; a journal has no heartbeat, so the trial of a killed worker stays RUNNING).
+
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     type(storage(os.path.join(folder, "journal.log"))).__name__
+    'JournalStorage'
+    """
     if "://" in spec:
         return optuna.storages.RDBStorage(spec)
     from optuna.storages.journal import JournalFileBackend
@@ -566,7 +603,7 @@ def _work(
     fn: Callable[[dict[str, Any]], Any],
     space_dict: dict[str, Any],
     seed: int,
-    method: str,
+    method: Method,
     storage_spec: str,
     study_name: str,
     n_trials: int,
@@ -599,7 +636,7 @@ def map_rows(
     *,
     workers: int = 1,
     seed: int = 0,
-    method: str = "sobol",
+    method: Method = "sobol",
     storage_spec: str | None = None,
     study_name: str = "lrcore",
     direction: Literal["minimize", "maximize"] = "maximize",
@@ -615,6 +652,14 @@ def map_rows(
     database URL to let workers on other machines join the same study with
     ``optuna.load_study(study_name=..., storage=..., sampler=Sampler(space, seed, method))``.
     Returns the results in row order.
+
+    >>> import optuna
+    >>> from lrcore.search import Space, loguniform
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> space = Space(lr=loguniform(1e-4, 1.0))
+    >>> lrs = map_rows(lambda row: row["lr"], space, 3)
+    >>> lrs == space.sample(3, method="sobol")["lr"].tolist()
+    True
     """
     if workers < 1 or n < 0:
         raise ValueError(f"map_rows(): workers must be >= 1 and n >= 0, got {workers}, {n}")

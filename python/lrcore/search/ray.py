@@ -19,7 +19,7 @@ import math
 import pickle
 import tempfile
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from lrcore._optional import missing
 
@@ -29,7 +29,7 @@ try:
 except ModuleNotFoundError as err:
     raise missing(__name__, err) from None
 
-from lrcore.search import Distribution, Space
+from lrcore.search import Distribution, Method, Space
 
 __all__ = ["MAX_LEVELS", "Searcher", "map_rows", "param_space"]
 
@@ -108,6 +108,13 @@ def param_space(space: Space) -> dict[str, Any]:
     ``step``, else ``tune.choice`` of the levels), ``choice`` → ``tune.choice``, ``normal`` →
     ``tune.randn``. A log integer, a lognormal, a weighted choice or a conditional parameter is a
     ValueError naming the parameter: :class:`Searcher` samples those.
+
+    >>> from lrcore.search import Space, choice, integer, loguniform
+    >>> tune_space = param_space(Space(lr=loguniform(1e-4, 1.0), opt=choice(["sgd", "adam"])))
+    >>> {name: type(domain).__name__ for name, domain in tune_space.items()}
+    {'lr': 'Float', 'opt': 'Categorical'}
+    >>> tune_space["lr"].lower, tune_space["lr"].upper
+    (0.0001, 1.0)
     """
     if not isinstance(space, Space):
         raise TypeError(f"param_space(): expected an lrcore.search.Space, got {space!r}")
@@ -121,18 +128,27 @@ class Searcher(_TuneSearcher):
     With ``index_key``, each config also holds its row number under that key. Not adaptive
     (``metric`` and ``mode`` are accepted and ignored). ``save``/``restore`` (and
     ``get_state``/``set_state``) keep the next index, so a restored run continues the stream.
+
+    >>> from lrcore.search import Space, choice, loguniform
+    >>> space = Space(lr=loguniform(1e-4, 1.0), opt=choice(["sgd", "adam"]))
+    >>> searcher = Searcher(space, seed=0, index_key="row")
+    >>> first, second = searcher.suggest("trial-a"), searcher.suggest("trial-b")
+    >>> second.pop("row"), searcher.row_of("trial-b")
+    (1, 1)
+    >>> second == space.sample(2, seed=0, method="sobol").to_dicts()[1]
+    True
     """
 
     def __init__(
         self,
         space: Space,
         seed: int = 0,
-        method: str = "sobol",
+        method: Method = "sobol",
         *,
         start: int = 0,
         index_key: str | None = None,
         metric: str | None = None,
-        mode: str | None = None,
+        mode: Literal["min", "max"] | None = None,
     ) -> None:
         if not isinstance(space, Space):
             raise TypeError(
@@ -243,7 +259,7 @@ def map_rows(
     n: int,
     *,
     seed: int = 0,
-    method: str = "sobol",
+    method: Method = "sobol",
     address: str | None = None,
     max_concurrent_trials: int | None = None,
     resources_per_trial: dict[str, float] | None = None,
@@ -256,6 +272,13 @@ def map_rows(
     Starts a local Ray (or joins ``address``, e.g. ``"auto"`` or ``"ray://head:10001"``) unless
     Ray is already initialized, and shuts down only what it started. ``resources_per_trial``
     defaults to one CPU; ``storage_path`` (Tune's results) to a temporary folder.
+
+    >>> from lrcore import search
+    >>> space = search.Space(lr=search.loguniform(1e-4, 1e-1))
+    >>> map_rows(lambda row: row["lr"], space, 0)  # n=0: nothing to run, Ray is not started
+    []
+
+    With ``n=16`` the same call runs 16 Tune trials and returns their 16 results, row 0 first.
     """
     import ray
 
