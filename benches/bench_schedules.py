@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from lrcore import reference
-from lrcore.bench import PEAK, numpy_warmup_cosine, warmup_cosine
+from lrcore.bench import PEAK, gallery, numpy_warmup_cosine, warmup_cosine
 
 N = 10**6
 SCHEDULE = warmup_cosine(N)
@@ -39,3 +39,20 @@ def test_pure_python_reference(benchmark: Any) -> None:
     spec = SCHEDULE.to_dict()
     steps = range(0, N, 100)  # a 1% sample: the full loop takes seconds per round
     benchmark(lambda: [reference.evaluate(spec, t) for t in steps])
+
+
+N_SHAPES = 10**7
+GALLERY = gallery(N_SHAPES)
+
+
+@pytest.mark.parametrize(("name", "schedule"), GALLERY, ids=[name for name, _ in GALLERY])
+@pytest.mark.benchmark(group="values(10**7) of every gallery shape")
+def test_gallery_shape_values(benchmark: Any, name: str, schedule: Any) -> None:
+    out = benchmark(schedule.values, N_SHAPES)
+    assert out.shape == (N_SHAPES,), name
+
+
+@pytest.mark.benchmark(group="values(10**7) of every gallery shape")
+def test_gallery_ndarray_fill(benchmark: Any) -> None:
+    out = np.empty(N_SHAPES)
+    benchmark(out.fill, PEAK)

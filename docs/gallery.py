@@ -41,6 +41,11 @@ ENTRIES = [
         ("k=1", "k=0.5", "k=2"),
     ),
     Entry("exponential", ("exponential(0.1, 0.001, 1000)",), log=True),
+    Entry(
+        "tanh",
+        ("tanh(0.1, 0.001, 1000)", "tanh(0.1, 0.001, 1000, lb=-4.0, ub=4.0)"),
+        ("lb=-7, ub=3", "lb=-4, ub=4"),
+    ),
     Entry("exp_decay", ("exp_decay(0.1, 0.9, every=50)",), steps=1000),
     Entry(
         "polynomial",
@@ -97,6 +102,11 @@ ENTRIES = [
         ),
         ("linear", "cosine", "exponential"),
     ),
+    Entry(
+        "warmup_overlap",
+        ("warmup(200, cosine(0.1, 0.0, 800))", "warmup(200, cosine(0.1, 0.0, 1000), prefix=False)"),
+        ("prefix", "prefix=False"),
+    ),
     Entry("warmup_step_decay", ("warmup(100, step_decay(0.1, 300))",), steps=1000, log=True),
     Entry(
         "join",
@@ -109,6 +119,16 @@ ENTRIES = [
         ("restarts(cosine(0.1, 0.001, 200), decay=0.6, limit=4)",),
         steps=1000,
     ),
+    Entry(
+        "restarts_peak",
+        (
+            "restarts(cosine(0.1, 0.02, 200), decay=0.7, limit=4)",
+            "restarts(cosine(0.1, 0.02, 200), decay=0.7, limit=4, decay_mode='peak')",
+        ),
+        ("height", "peak"),
+        steps=1000,
+    ),
+    Entry("restarts_real", ("restarts(cosine(0.1, 0.001, 133.3), mul=1.2)",), steps=1000),
     Entry("noise", ("noise(cosine(0.1, 0.001, 1000), pct=0.5, std=1.0, start=200)",), steps=1000),
     Entry("clip", ("cosine(0.1, 0.0, 1000).clip(lo=0.02, hi=0.08)",)),
     Entry("shift", ("cosine(0.1, 0.0, 700).shift(300)",)),
@@ -116,6 +136,10 @@ ENTRIES = [
     Entry(
         "arithmetic",
         ("0.5 * cosine(0.1, 0.0, 1000) + 0.01", "cyclic(0.5, 1.0, 100) * cosine(0.1, 0.0, 1000)"),
+    ),
+    Entry(
+        "algebra",
+        ("0.1 - cosine(0.1, 0.0, 1000)", "cosine(0.1, 0.0, 1000) / linear(1.0, 2.0, 1000)"),
     ),
 ]
 

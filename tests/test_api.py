@@ -177,22 +177,22 @@ BAD_INPUT = [
     (
         lambda: lr.cosine(1e-3, 0, 0),
         ValueError,
-        "cosine(): steps must be a positive integer, got 0",
+        "cosine(): steps must be a positive number, got 0",
     ),
     (
         lambda: lr.cosine(1e-3, 0, -5),
         ValueError,
-        "cosine(): steps must be a positive integer, got -5",
+        "cosine(): steps must be a positive number, got -5",
     ),
     (
-        lambda: lr.cosine(1e-3, 0, 2.5),
+        lambda: lr.linear(1e-3, 0, 2.5),
         ValueError,
-        "cosine(): steps must be a positive integer, got 2.5",
+        "linear(): steps must be a positive integer, got 2.5",
     ),
     (
         lambda: lr.cosine(1e-3, 0, math.inf),
         ValueError,
-        "cosine(): steps must be a positive integer, got inf",
+        "cosine(): steps must be a positive number, got inf",
     ),
     (
         lambda: lr.cosine(math.nan, 0, 10),
@@ -205,11 +205,11 @@ BAD_INPUT = [
         "linear(): steps must be a positive integer, got inf",
     ),
     (lambda: lr.cosine("a", 0, 10), TypeError, "cosine(): start must be a number, got 'a'"),
-    (lambda: lr.cosine(1, 0, True), TypeError, "cosine(): steps must be an integer, got True"),
+    (lambda: lr.cosine(1, 0, True), TypeError, "cosine(): steps must be a number, got True"),
     (
         lambda: lr.cosine(1, 0, {}),
         TypeError,
-        "cosine(): steps must be an integer, got an object of type 'dict'",
+        "cosine(): steps must be a number, got an object of type 'dict'",
     ),
     (
         lambda: lr.cosine([1.0, 2.0], [0.0, 0.1, 0.2], 10),

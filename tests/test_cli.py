@@ -172,7 +172,7 @@ def bad_cases(tmp_path: Path) -> list[tuple[list[str], int, str]]:
         (
             ["plot", "cosine(0.1, 0.0, 0)", "-o", png],
             1,
-            "lrcore plot: error: bad expression 'cosine(0.1, 0.0, 0)': cosine(): steps must be a positive integer, got 0",
+            "lrcore plot: error: bad expression 'cosine(0.1, 0.0, 0)': cosine(): steps must be a positive number, got 0",
         ),
         (
             ["plot", "cosine(0.1, 0.0, 10)", "--steps", "-5", "-o", png],

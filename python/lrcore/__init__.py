@@ -27,6 +27,7 @@ from lrcore.schedules import (
     restarts,
     stack,
     step_decay,
+    tanh,
     warmup,
     wsd,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "restarts",
     "stack",
     "step_decay",
+    "tanh",
     "warmup",
     "wsd",
 ]

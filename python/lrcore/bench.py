@@ -15,6 +15,7 @@ import sys
 import timeit
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
@@ -128,6 +129,80 @@ def schedule_rows(n: int) -> list[Row]:
             f"{per} max error / peak", f"{error:.1e}", "math.cos", error, "<= 1e-15", error <= 1e-15
         ),
     ]
+
+
+#: Every shape and combinator of the README gallery (docs/gallery.py), its lengths scaled to a
+#: run of ``n`` steps (``{n}``; ``{c}`` is a cycle, ``n / 10``).
+GALLERY = [
+    ("constant", "constant(0.1)"),
+    ("linear", "linear(0.1, 0.001, {n})"),
+    ("cosine", "cosine(0.1, 0.001, {n})"),
+    ("cosine k=2", "cosine(0.1, 0.001, {n}, k=2.0)"),
+    ("exponential", "exponential(0.1, 0.001, {n})"),
+    ("exp_decay", "exp_decay(0.1, 0.9, every={c})"),
+    ("polynomial power=2", "polynomial(0.1, 0.0, {n}, power=2.0)"),
+    ("step_decay", "step_decay(0.1, {c}, gamma=0.5)"),
+    ("multistep", "multistep(0.1, [{c}, {c2}, {c3}])"),
+    ("piecewise_constant", "piecewise_constant([{c}, {c2}], [0.1, 0.05, 0.01])"),
+    ("piecewise_linear", "piecewise_linear([(0, 0.0), ({c}, 0.1), ({c3}, 0.02), ({n}, 0.0)])"),
+    ("inverse_sqrt", "inverse_sqrt(0.1, {c})"),
+    ("tanh", "tanh(0.1, 0.001, {n})"),
+    ("cyclic", "cyclic(0.01, 0.1, {c})"),
+    ("cyclic exp_range", "cyclic(0.01, 0.1, {c}, mode='exp_range', gamma=0.9999999)"),
+    ("one_cycle", "one_cycle(0.1, {n})"),
+    ("one_cycle_momentum", "one_cycle_momentum({n})"),
+    ("wsd", "wsd(0.1, {n}, {c}, {c3})"),
+    ("warmup + cosine", "warmup({c}, cosine(0.1, 0.0, {n}))"),
+    ("warmup exponential", "warmup({c}, cosine(0.1, 0.0, {n}), start=0.001, shape='exponential')"),
+    (
+        "join",
+        "join([constant(0.1), linear(0.1, 0.01, {c3}), exp_decay(0.01, 0.9999)], [{c}, {c2}])",
+    ),
+    ("restarts mul=2", "restarts(cosine(0.1, 0.001, {c}), mul=2.0)"),
+    ("restarts mul=1.3", "restarts(cosine(0.1, 0.001, {c}), mul=1.3)"),
+    ("restarts decay", "restarts(cosine(0.1, 0.001, {c}), decay=0.6, limit=4)"),
+    ("noise", "noise(cosine(0.1, 0.001, {n}), pct=0.5, std=1.0, start={c})"),
+    ("clip", "cosine(0.1, 0.0, {n}).clip(lo=0.02, hi=0.08)"),
+    ("shift", "cosine(0.1, 0.0, {n}).shift({c})"),
+    ("per_epoch", "cosine(0.1, 0.0, {c}).per_epoch(10)"),
+    ("arithmetic", "0.5 * cosine(0.1, 0.0, {n}) + 0.01"),
+    ("product", "cyclic(0.5, 1.0, {c}) * cosine(0.1, 0.0, {n})"),
+    ("difference", "0.2 - cosine(0.1, 0.0, {n})"),
+    ("quotient", "cosine(0.1, 0.0, {n}) / linear(1.0, 2.0, {n})"),
+]
+
+
+def gallery(n: int) -> list[tuple[str, lr.Schedule]]:
+    """:data:`GALLERY` for a run of ``n`` steps."""
+    c = max(n // 10, 1)
+    lengths = {"n": n, "c": c, "c2": 2 * c, "c3": 3 * c}
+    return [(name, lr.parse(text.format(**lengths))) for name, text in GALLERY]
+
+
+def shape_rows(n: int) -> list[Row]:
+    """``values(n)`` of every gallery shape against ``ndarray.fill`` in the same run (target:
+    within 10x), and its largest distance from :mod:`lrcore.reference` over 2,000 steps spread
+    over the run, as a fraction of the peak (target: 1e-15)."""
+    out = np.empty(n)
+    picks = np.linspace(0, n - 1, 2000).astype(np.int64)
+    rows = []
+    for name, schedule in _progress(gallery(n), "shapes"):
+        ours, fill = best_times([partial(schedule.values, n), partial(out.fill, 0.1)], repeat=3)
+        values = schedule.values(n)
+        spec = schedule.to_dict()
+        peak = float(np.max(np.abs(values)))
+        error = max(abs(values[t] - reference.evaluate(spec, int(t))) for t in picks) / peak
+        rows.append(
+            Row(
+                f"values({n:.0e}) {name}".replace("+0", ""),
+                f"{ours / n * 1e9:.2f} ns/step, error {error:.0e}",
+                f"fill {fill / n * 1e9:.2f} ns/step",
+                ours / fill,
+                "<= 10x fill, error <= 1e-15",
+                ours / fill <= 10 and error <= 1e-15,
+            )
+        )
+    return rows
 
 
 def _scheduler_cases() -> list[tuple[str, Callable[[Any, Any], Any]]]:
@@ -334,6 +409,7 @@ def run(quick: bool = False) -> list[Row]:
     """Every comparison; ``quick`` shrinks the workloads (for tests, not for figures)."""
     sections: list[Callable[[], list[Row]]] = [
         lambda: schedule_rows(10**5 if quick else 10**7),
+        lambda: shape_rows(10**5 if quick else 10**7),
         lambda: search_rows(12 if quick else 20),
         lambda: [import_row(2 if quick else 7)],
     ]

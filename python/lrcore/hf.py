@@ -8,9 +8,9 @@ transformers' quirks are kept: ``cosine`` and ``cosine_with_min_lr`` rise again 
 ``cosine_warmup_with_min_lr`` starts its warm-up at ``1 / num_warmup_steps`` and its decay one
 step early, ``warmup_stable_decay`` warms up from ``min_lr_ratio``.
 
-Where a cycle would last a fractional number of steps (``num_cycles`` not dividing the decay
-length), or a degenerate length makes transformers divide by zero, lrcore raises ValueError;
-``greedy`` (a metric-driven scheduler) is not provided.
+A cycle may last any real number of steps (``num_cycles`` need not divide the decay length):
+lrcore's cosine and ``join`` take real lengths. Where a degenerate length makes transformers
+divide by zero lrcore raises ValueError; ``greedy`` (a metric-driven scheduler) is not provided.
 """
 
 from __future__ import annotations
@@ -41,15 +41,6 @@ SCHEDULER_NAMES = (
 )
 
 
-def _steps(what: str, value: float) -> int:
-    """A length that must be a whole number of steps for lrcore's schedules."""
-    if value != int(value):
-        raise ValueError(
-            f"get_scheduler(): {what} must be a whole number of steps for lrcore, got {value}"
-        )
-    return int(value)
-
-
 def _with_warmup(warmup_steps: int, after: Schedule) -> Schedule:
     """transformers' warm-up, ``t / max(1, W)`` for ``t < W``, then ``after(t - W)``."""
     if warmup_steps == 0:
@@ -60,9 +51,7 @@ def _with_warmup(warmup_steps: int, after: Schedule) -> Schedule:
 def _wave(top: float, bottom: float, length: int, num_cycles: float) -> Schedule:
     """``bottom + (top - bottom) * (1 + cos(2 pi num_cycles t / length)) / 2`` for ever: a
     cosine down over half a period and back up, repeated."""
-    half = _steps(
-        "(num_training_steps - num_warmup_steps) / (2 * num_cycles)", length / (2 * num_cycles)
-    )
+    half = length / (2 * num_cycles)
     down, up = lr.cosine(top, bottom, half), lr.cosine(bottom, top, half)
     return lr.restarts(lr.join([down, up], [half]))
 
@@ -86,7 +75,7 @@ def _cosine_with_restarts(
     num_warmup_steps: int, num_training_steps: int, num_cycles: int = 1
 ) -> Schedule:
     length = _decay_length(num_warmup_steps, num_training_steps)
-    cycle = _steps("(num_training_steps - num_warmup_steps) / num_cycles", length / num_cycles)
+    cycle = length / num_cycles
     return _with_warmup(num_warmup_steps, lr.restarts(lr.cosine(1.0, 0.0, cycle), limit=num_cycles))
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "constant",
     "cosine",
     "cyclic",
+    "div",
     "evaluate",
     "exp_decay",
     "exponential",
@@ -34,12 +35,15 @@ __all__ = [
     "one_cycle",
     "one_cycle_momentum",
     "per_epoch",
+    "period",
     "piecewise_constant",
     "piecewise_linear",
     "polynomial",
     "restarts",
     "shift",
     "step_decay",
+    "sub",
+    "tanh",
     "total_steps",
     "uniform",
     "warmup",
@@ -61,6 +65,11 @@ def _pow(base: float, exponent: float) -> float:
         return math.inf
 
 
+def _times(a: float, b: float) -> float:
+    """``a * b``, but 0 where either factor is 0 (``0 * inf`` is 0, not NaN)."""
+    return 0.0 if a == 0.0 or b == 0.0 else a * b
+
+
 def _frac(t: float, steps: int) -> float:
     """Fraction of a segment of ``steps`` steps covered at ``t``, capped at 1."""
     return min(t, steps) / steps
@@ -79,11 +88,13 @@ def linear(t: float, start: float, end: float, steps: int) -> float:
     return start + (end - start) * _frac(t, steps)
 
 
-def cosine(t: float, start: float, end: float, steps: int, k: float = 1.0) -> float:
-    """``end + (start - end) * (1 + cos(pi * t**k / steps**k)) / 2``, ``end`` from ``steps``."""
+def cosine(t: float, start: float, end: float, steps: float, k: float = 1.0) -> float:
+    """``end + (start - end) * (1 + cos(pi * t**k / steps**k)) / 2``, ``end`` from ``steps``
+    (any positive real number); ``(t / steps) ** k`` where ``steps ** k`` overflows."""
     if t >= steps:
         return end
-    return end + (start - end) * (1.0 + math.cos(math.pi * _pow(t, k) / _pow(steps, k))) / 2.0
+    ratio = _pow(t, k) / _pow(steps, k) if math.isfinite(_pow(steps, k)) else _pow(t / steps, k)
+    return end + (start - end) * ((1.0 + math.cos(math.pi * ratio)) / 2.0)
 
 
 def exponential(t: float, start: float, end: float, steps: int) -> float:
@@ -91,9 +102,20 @@ def exponential(t: float, start: float, end: float, steps: int) -> float:
     return start * _pow(end / start, _frac(t, steps))
 
 
+def tanh(
+    t: float, start: float, end: float, steps: float, lb: float = -7.0, ub: float = 3.0
+) -> float:
+    """timm's TanhLRScheduler: ``end + (start - end) / 2 * (1 - tanh(lb (1 - r) + ub r))``,
+    ``r = t / steps``; ``end`` from ``steps``."""
+    if t >= steps:
+        return end
+    r = t / steps
+    return end + 0.5 * (start - end) * (1.0 - math.tanh(lb * (1.0 - r) + ub * r))
+
+
 def exp_decay(t: float, start: float, gamma: float, every: int = 1) -> float:
     """``start * gamma ** floor(t / every)``."""
-    return start * _pow(gamma, math.floor(t / every))
+    return _times(start, _pow(gamma, math.floor(t / every)))
 
 
 def polynomial(t: float, start: float, end: float, steps: int, power: float = 1.0) -> float:
@@ -103,12 +125,12 @@ def polynomial(t: float, start: float, end: float, steps: int, power: float = 1.
 
 def step_decay(t: float, start: float, step_size: int, gamma: float = 0.1) -> float:
     """``start * gamma ** floor(t / step_size)`` (torch StepLR)."""
-    return start * _pow(gamma, math.floor(t / step_size))
+    return _times(start, _pow(gamma, math.floor(t / step_size)))
 
 
 def multistep(t: float, start: float, milestones: Sequence[int], gamma: float = 0.1) -> float:
     """``start * gamma ** (number of milestones <= t)`` (torch MultiStepLR)."""
-    return start * _pow(gamma, bisect_right(milestones, t))
+    return _times(start, _pow(gamma, bisect_right(milestones, t)))
 
 
 def piecewise_constant(t: float, boundaries: Sequence[int], values: Sequence[float]) -> float:
@@ -138,8 +160,8 @@ def cyclic(
     t: float,
     low: float,
     high: float,
-    step_size_up: int,
-    step_size_down: int | None = None,
+    step_size_up: float,
+    step_size_down: float | None = None,
     mode: str = "triangular",
     gamma: float = 1.0,
 ) -> float:
@@ -158,7 +180,7 @@ def cyclic(
         scale = _pow(gamma, t)
     else:
         raise ValueError(f"cyclic(): unknown mode {mode!r}")
-    return low + (high - low) * factor * scale
+    return low + _times((high - low) * factor, scale)
 
 
 def _anneal(anneal: str, start: float, end: float, pct: float) -> float:
@@ -291,10 +313,18 @@ def noise_factor(seed: int, step: int, pct: float, std: float) -> float:
 # ---------------------------------------------------------------------------------- combinators
 
 
-def warmup(t: float, steps: int, then: Fn, start: float = 0.0, shape: str = "linear") -> float:
-    """From ``start`` to ``v = then(0)`` over ``steps`` steps, then ``then(t - steps)``."""
+def warmup(
+    t: float,
+    steps: int,
+    then: Fn,
+    start: float = 0.0,
+    shape: str = "linear",
+    prefix: bool = True,
+) -> float:
+    """From ``start`` to ``v = then(0)`` over ``steps`` steps, then ``then(t - steps)``, or
+    ``then(t)`` with ``prefix=False`` (timm's overlapping warm-up)."""
     if t >= steps:
-        return then(t - steps)
+        return then(t - steps if prefix else t)
     v = then(0.0)
     if shape == "linear":
         return start + (v - start) * t / steps
@@ -305,30 +335,39 @@ def warmup(t: float, steps: int, then: Fn, start: float = 0.0, shape: str = "lin
     raise ValueError(f"warmup(): unknown shape {shape!r}")
 
 
-def join(t: float, schedules: Sequence[Fn], boundaries: Sequence[int]) -> float:
+def join(t: float, schedules: Sequence[Fn], boundaries: Sequence[float]) -> float:
     """Schedule ``i`` (``i`` = number of boundaries <= t) at ``t - boundaries[i-1]``."""
     i = bisect_right(boundaries, t)
     return schedules[i](t - boundaries[i - 1] if i > 0 else t)
 
 
 def _cycle_start(i: int, length: float, factor: float) -> float:
-    """Start of restart cycle ``i``: ``L * (mul**i - 1) / (mul - 1)``, ``i * L`` for mul 1."""
+    """Start of restart cycle ``i``: ``L * (mul**i - 1) / (mul - 1)``, ``i * L`` for mul 1
+    (the division first where the product overflows)."""
     if factor == 1.0:
         return i * length
-    return length * (_pow(factor, i) - 1.0) / (factor - 1.0)
+    grown = _pow(factor, i) - 1.0
+    if math.isfinite(length * grown):
+        return length * grown / (factor - 1.0)
+    return length * (grown / (factor - 1.0))
 
 
 def restarts(
     t: float,
     schedule: Fn,
-    length: int,
+    length: float,
     factor: float = 1.0,
     decay: float = 1.0,
     limit: int | None = None,
+    decay_mode: str = "height",
+    peak: float | None = None,
 ) -> float:
-    """SGDR: cycle ``i`` lasts ``length * factor**i``: ``e + decay**i * (s(tau / factor**i) - e)``.
+    """SGDR: cycle ``i`` lasts ``length * factor**i``: ``e + decay**i * (s(tau / factor**i) - e)``;
+    with ``decay_mode="peak"`` (timm)
+    ``e + (decay**i * p - e) * (s(tau / factor**i) - e) / (p - e)``, ``p = s(0)`` unless
+    ``peak`` is given (a tanh's ``start``).
 
-    ``length`` is the inner schedule's total steps and ``factor`` is ``restarts``' ``mul``.
+    ``length`` is the inner schedule's :func:`period` and ``factor`` is ``restarts``' ``mul``.
     """
     e = schedule(float(length))
     if factor == 1.0:
@@ -346,7 +385,13 @@ def restarts(
     height = _pow(decay, i)
     if height == 1.0:
         return inner
-    return e + height * (inner - e)
+    if decay_mode == "peak":
+        p = schedule(0.0) if peak is None else peak
+        if p == e:
+            return inner
+        lr_max = _times(height, p)
+        return e + (lr_max - e) * (inner - e) / (p - e)
+    return e + _times(height, inner - e)
 
 
 def noise(
@@ -372,8 +417,23 @@ def add(t: float, left: Fn, right: Fn) -> float:
 
 
 def mul(t: float, left: Fn, right: Fn) -> float:
-    """``left(t) * right(t)``."""
-    return left(t) * right(t)
+    """``left(t) * right(t)`` (0 where either is 0)."""
+    return _times(left(t), right(t))
+
+
+def sub(t: float, left: Fn, right: Fn) -> float:
+    """``left(t) - right(t)``."""
+    return left(t) - right(t)
+
+
+def div(t: float, left: Fn, right: Fn) -> float:
+    """``left(t) / right(t)`` (IEEE: ``±inf`` or NaN where the denominator is 0)."""
+    num, den = left(t), right(t)
+    if den == 0.0:
+        if num == 0.0 or math.isnan(num):
+            return math.nan
+        return math.inf if (num > 0) == (math.copysign(1.0, den) > 0) else -math.inf
+    return num / den
 
 
 def clip(t: float, schedule: Fn, lo: float | None = None, hi: float | None = None) -> float:
@@ -387,7 +447,7 @@ def clip(t: float, schedule: Fn, lo: float | None = None, hi: float | None = Non
 
 
 def shift(t: float, schedule: Fn, n: int) -> float:
-    """``s(max(t - n, 0))``."""
+    """``s(max(t - n, 0))``; a negative ``n`` advances the schedule."""
     return schedule(max(t - n, 0.0))
 
 
@@ -399,54 +459,66 @@ def per_epoch(t: float, schedule: Fn, steps_per_epoch: int) -> float:
 # ------------------------------------------------------------------------------ the dict form
 
 
-def total_steps(spec: Mapping[str, Any]) -> int | None:
-    """The step from which ``spec`` holds its value for ever, ``None`` if endless."""
+def period(spec: Mapping[str, Any]) -> float | None:
+    """The length of ``spec`` in steps (a real number where a cycle or boundary is), ``None``
+    if endless: what ``restarts`` repeats."""
     kind = spec["kind"]
     if kind == "constant":
-        return 0
-    if kind in ("linear", "cosine", "exponential", "polynomial"):
-        return int(spec["steps"])
+        return 0.0
+    if kind in ("linear", "cosine", "exponential", "polynomial", "tanh"):
+        return float(spec["steps"])
     if kind in ("exp_decay", "step_decay", "inverse_sqrt", "cyclic"):
         return None
     if kind == "multistep":
-        return int(spec["milestones"][-1]) if spec["milestones"] else 0
+        return float(spec["milestones"][-1]) if spec["milestones"] else 0.0
     if kind == "piecewise_constant":
-        return int(spec["boundaries"][-1]) if spec["boundaries"] else 0
+        return float(spec["boundaries"][-1]) if spec["boundaries"] else 0.0
     if kind == "piecewise_linear":
-        return int(spec["points"][-1][0])
+        return float(spec["points"][-1][0])
     if kind in ("one_cycle", "one_cycle_momentum", "wsd"):
-        return int(spec["total_steps"])
+        return float(spec["total_steps"])
     if kind == "warmup":
-        inner = total_steps(spec["then"])
-        return None if inner is None else inner + int(spec["steps"])
+        inner = period(spec["then"])
+        if inner is None:
+            return None
+        return inner + spec["steps"] if spec["prefix"] else max(inner, float(spec["steps"]))
     if kind == "join":
-        inner = total_steps(spec["schedules"][-1])
-        last = int(spec["boundaries"][-1]) if spec["boundaries"] else 0
+        inner = period(spec["schedules"][-1])
+        last = float(spec["boundaries"][-1]) if spec["boundaries"] else 0.0
         return None if inner is None else inner + last
     if kind == "restarts":
-        inner = total_steps(spec["schedule"])
+        inner = period(spec["schedule"])
         if spec["limit"] is None or inner is None:
             return None
-        return math.ceil(_cycle_start(int(spec["limit"]), inner, float(spec["mul"])))
+        return _cycle_start(int(spec["limit"]), inner, float(spec["mul"]))
     if kind == "noise":
-        inner = total_steps(spec["schedule"])
+        inner = period(spec["schedule"])
         if inner is None or spec["end"] is None:
             return None
-        return max(inner, int(spec["end"]))
-    if kind in ("add", "mul"):
-        left, right = total_steps(spec["left"]), total_steps(spec["right"])
+        return max(inner, float(spec["end"]))
+    if kind in ("add", "mul", "sub", "div"):
+        left, right = period(spec["left"]), period(spec["right"])
         return None if left is None or right is None else max(left, right)
     if kind == "clip":
-        return total_steps(spec["schedule"])
+        return period(spec["schedule"])
     if kind == "shift":
-        inner = total_steps(spec["schedule"])
-        return None if inner is None else inner + int(spec["n"])
+        inner = period(spec["schedule"])
+        return None if inner is None else max(0.0, inner + spec["n"])
     if kind == "per_epoch":
-        inner = total_steps(spec["schedule"])
-        return None if inner is None else inner * int(spec["steps_per_epoch"])
+        inner = period(spec["schedule"])
+        return None if inner is None else math.ceil(inner) * float(spec["steps_per_epoch"])
     if kind == "stack":
-        raise ValueError("total_steps(): a stack is a batch; take its schedules one by one")
-    raise ValueError(f"total_steps(): unknown kind {kind!r}")
+        raise ValueError("period(): a stack is a batch; take its schedules one by one")
+    raise ValueError(f"period(): unknown kind {kind!r}")
+
+
+def total_steps(spec: Mapping[str, Any]) -> int | None:
+    """The step from which ``spec`` holds its value for ever (the first whole step at or after
+    its :func:`period`), ``None`` if endless."""
+    length = period(spec)
+    if length is None:
+        return None
+    return math.ceil(length) if math.isfinite(length) else 2**64 - 1
 
 
 def _child(spec: Mapping[str, Any]) -> Fn:
@@ -466,6 +538,8 @@ def evaluate(spec: Mapping[str, Any], t: float) -> float:
         return cosine(t, spec["start"], spec["end"], spec["steps"], spec["k"])
     if kind == "exponential":
         return exponential(t, spec["start"], spec["end"], spec["steps"])
+    if kind == "tanh":
+        return tanh(t, spec["start"], spec["end"], spec["steps"], spec["lb"], spec["ub"])
     if kind == "exp_decay":
         return exp_decay(t, spec["start"], spec["gamma"], spec["every"])
     if kind == "polynomial":
@@ -523,15 +597,24 @@ def evaluate(spec: Mapping[str, Any], t: float) -> float:
             spec["power"],
         )
     if kind == "warmup":
-        return warmup(t, spec["steps"], _child(spec["then"]), spec["start"], spec["shape"])
+        return warmup(
+            t, spec["steps"], _child(spec["then"]), spec["start"], spec["shape"], spec["prefix"]
+        )
     if kind == "join":
         return join(t, [_child(s) for s in spec["schedules"]], spec["boundaries"])
     if kind == "restarts":
-        length = total_steps(spec["schedule"])
-        if length is None or length < 1:
+        length = period(spec["schedule"])
+        if length is None or length <= 0:
             raise ValueError("restarts(): the schedule must be finite, of at least one step")
         return restarts(
-            t, _child(spec["schedule"]), length, spec["mul"], spec["decay"], spec["limit"]
+            t,
+            _child(spec["schedule"]),
+            length,
+            spec["mul"],
+            spec["decay"],
+            spec["limit"],
+            spec["decay_mode"],
+            spec["schedule"]["start"] if spec["schedule"]["kind"] == "tanh" else None,
         )
     if kind == "noise":
         return noise(
@@ -547,6 +630,10 @@ def evaluate(spec: Mapping[str, Any], t: float) -> float:
         return add(t, _child(spec["left"]), _child(spec["right"]))
     if kind == "mul":
         return mul(t, _child(spec["left"]), _child(spec["right"]))
+    if kind == "sub":
+        return sub(t, _child(spec["left"]), _child(spec["right"]))
+    if kind == "div":
+        return div(t, _child(spec["left"]), _child(spec["right"]))
     if kind == "clip":
         return clip(t, _child(spec["schedule"]), spec["lo"], spec["hi"])
     if kind == "shift":

@@ -5,6 +5,22 @@ Every function returns an immutable :class:`Schedule`. Steps count optimizer upd
 may be a 1-D array of length B, which builds a batch of B schedules (``s(t)`` is then a (B,)
 array and ``s.values(n)`` a (B, n) array). Bad arguments raise ValueError / TypeError naming
 the function, the parameter, the rule and the value.
+
+Schedules combine with ``+``, ``-``, ``*``, ``/`` (with numbers and with each other), unary
+``-`` and the methods ``clip``, ``shift`` (negative ``n`` advances) and ``per_epoch``; ``repr``
+writes that language and :func:`lrcore.parse` reads it.
+
+Non-finite values: every parameter is finite and so is every value computed from them, with
+two exceptions. A product with a zero factor is 0 even where the other factor overflowed
+(``0 * inf`` is 0: ``step_decay(0.0, 2, gamma=2.0)`` is 0 at every step); an endless geometric
+growth (``exp_decay``, ``step_decay``, ``multistep``, ``cyclic(mode="exp_range")`` with
+``gamma > 1``, as torch allows, and unlimited ``restarts`` with ``decay > 1``) reaches ``inf``
+at the step where ``gamma ** n`` leaves the float range, as in torch. Whatever else would
+overflow is rejected when the schedule is built (ValueError): a span between two end values
+that is not finite (``cosine(0.1, -1e308, 700)`` is accepted, ``cosine(1e308, -1e308, 10)`` is
+not), an ``exponential`` ratio that is not, a zero constant denominator, a ``restarts`` limit at
+which ``decay ** (limit - 1)`` overflows. A schedule divided by another that reaches 0 follows
+IEEE division there.
 """
 
 from __future__ import annotations
@@ -39,6 +55,7 @@ __all__ = [
     "restarts",
     "stack",
     "step_decay",
+    "tanh",
     "warmup",
     "wsd",
 ]
@@ -64,8 +81,13 @@ def linear(start: Num, end: Num, steps: Count) -> Schedule:
     return build("linear", start, end, steps)
 
 
-def cosine(start: Num, end: Num, steps: Count, k: Num = 1.0) -> Schedule:
+def cosine(start: Num, end: Num, steps: Num, k: Num = 1.0) -> Schedule:
     """Cosine decay: ``end + (start - end) * (1 + cos(pi * t**k / steps**k)) / 2``, then ``end``.
+
+    ``steps`` may be any positive real number (transformers' cycles of
+    ``(num_training_steps - num_warmup_steps) / num_cycles`` steps); the end value holds from
+    the first whole step at or after it (``total_steps = ceil(steps)``), and ``restarts``
+    repeats it every ``steps`` steps exactly.
 
     ``k`` is timm's k-decay (k=1 is plain cosine). Unlike torch's CosineAnnealingLR, which
     rises again past ``T_max``, the end value holds; use :func:`restarts` to repeat.
@@ -77,6 +99,16 @@ def exponential(start: Num, end: Num, steps: Count) -> Schedule:
     """Geometric from ``start`` to ``end`` (both > 0):
     ``start * (end / start) ** (min(t, steps) / steps)``."""
     return build("exponential", start, end, steps)
+
+
+def tanh(start: Num, end: Num, steps: Num, lb: Num = -7.0, ub: Num = 3.0) -> Schedule:
+    """timm's TanhLRScheduler (one cycle; :func:`restarts` repeats it): with ``r = t / steps``,
+    ``end + (start - end) / 2 * (1 - tanh(lb * (1 - r) + ub * r))``, then ``end`` from ``steps``
+    on (``lb < ub``, both within [-350, 350] and ``ub - lb <= 350``; the curve starts just below
+    ``start`` and ends just above ``end``, as in timm, where ``start`` is the base rate and
+    ``end`` is ``lr_min``). ``steps`` may be any positive real number.
+    """
+    return build("tanh", start, end, steps, lb, ub)
 
 
 def exp_decay(start: Num, gamma: Num, every: Count = 1) -> Schedule:
@@ -129,13 +161,14 @@ def inverse_sqrt(peak: Num, warmup_steps: Count, timescale: Count | None = None)
 def cyclic(
     low: Num,
     high: Num,
-    step_size_up: Count,
-    step_size_down: Count | None = None,
+    step_size_up: Num,
+    step_size_down: Num | None = None,
     mode: Literal["triangular", "triangular2", "exp_range"] = "triangular",
     gamma: Num = 1.0,
 ) -> Schedule:
     """torch CyclicLR: a triangle from ``low`` up to ``high`` in ``step_size_up`` steps and back
-    in ``step_size_down`` (default: ``step_size_up``), repeating for ever.
+    in ``step_size_down`` (default: ``step_size_up``), repeating for ever. Step sizes may be
+    any positive real numbers.
 
     With ``x`` the position in the cycle, ``low + (high - low) * scale_factor(x) * scale``;
     ``scale`` is 1 (triangular), ``1 / 2 ** (cycle - 1)`` (triangular2) or ``gamma ** t``
@@ -212,35 +245,56 @@ def warmup(
     then: ScheduleLike,
     start: Num = 0.0,
     shape: Literal["linear", "cosine", "exponential"] = "linear",
+    prefix: bool = True,
 ) -> Schedule:
     """A warm-up of ``steps`` steps from ``start`` to ``v = then(0)``, then ``then`` with its
-    clock starting at 0: ``then(t - steps)``.
+    clock starting at 0: ``then(t - steps)``. With ``prefix=False`` the warm-up overlaps
+    ``then`` instead (timm's ``warmup_prefix=False``, its default for cosine, poly and tanh):
+    ``then(t)`` from ``steps`` on, so ``then``'s first ``steps`` steps are replaced by the
+    warm-up and the value jumps from ``v`` to ``then(steps)`` (timm's TanhLRScheduler aims its
+    warm-up at ``then(steps)`` instead).
 
     linear: ``start + (v - start) * t / steps``; cosine:
     ``start + (v - start) * (1 - cos(pi * t / steps)) / 2``; exponential:
     ``start * (v / start) ** (t / steps)`` (needs ``start > 0``). Unlike torch's LinearLR, a
     warm-up may start at exactly 0.
     """
-    return build("warmup", steps, then, start, shape)
+    return build("warmup", steps, then, start, shape, prefix)
 
 
-def join(schedules: Sequence[ScheduleLike], boundaries: Sequence[int]) -> Schedule:
+def join(schedules: Sequence[ScheduleLike], boundaries: Sequence[float]) -> Schedule:
     """Schedule ``i`` runs on ``[boundaries[i-1], boundaries[i])`` with its own clock from 0
-    (torch SequentialLR, optax join_schedules). Boundaries strictly increasing and positive."""
+    (torch SequentialLR, optax join_schedules): at step ``t`` it is evaluated at
+    ``t - boundaries[i-1]``. Boundaries strictly increasing and positive; they may be real
+    numbers (a cycle of a real number of steps ends between two steps)."""
     return build("join", list(schedules), boundaries)
 
 
 def restarts(
-    schedule: ScheduleLike, mul: Num = 1.0, decay: Num = 1.0, limit: int | None = None
+    schedule: ScheduleLike,
+    mul: Num = 1.0,
+    decay: Num = 1.0,
+    limit: int | None = None,
+    decay_mode: Literal["height", "peak"] = "height",
 ) -> Schedule:
     """Repeats a finite schedule (SGDR). Cycle ``i`` is stretched to ``L * mul ** i`` steps
-    (``L = schedule.total_steps``, ``mul >= 1``) and its height above the end value ``e`` is
-    scaled by ``decay ** i``: ``e + decay**i * (schedule(tau / mul**i) - e)``. After ``limit``
-    cycles ``e`` holds. torch CosineAnnealingWarmRestarts is
-    ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``; timm's cycle_mul / cycle_decay /
-    cycle_limit are ``mul`` / ``decay`` / ``limit``.
+    (``L`` the schedule's length, a real number where its cycle is, ``mul >= 1``) and its
+    height above the end value ``e`` is scaled by ``decay ** i``:
+    ``e + decay**i * (schedule(tau / mul**i) - e)``. After ``limit`` cycles ``e`` holds.
+
+    ``decay_mode="peak"`` scales the peak ``p = schedule(0)`` instead (``p = start`` for a
+    :func:`tanh`, whose curve begins just below it), the end value fixed:
+    ``e + (decay**i * p - e) / (p - e) * (schedule(tau / mul**i) - e)`` — timm's
+    ``cycle_decay`` (``lr_max = base * cycle_decay**i``, ``lr_min`` unchanged). The two agree
+    where ``e`` is 0.
+
+    torch CosineAnnealingWarmRestarts is ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``;
+    timm's CosineLRScheduler is ``restarts(cosine(base, lr_min, t_initial, k), mul=cycle_mul,
+    decay=cycle_decay, limit=cycle_limit, decay_mode="peak")`` (cycles of a real number of
+    steps where ``cycle_mul`` makes them). Finding the cycle of a step takes a bounded number of
+    operations for every ``mul`` (up to the largest float) and step.
     """
-    return build("restarts", schedule, mul, decay, limit)
+    return build("restarts", schedule, mul, decay, limit, decay_mode)
 
 
 def noise(

@@ -198,7 +198,8 @@ impl PySchedule {
         self.method("clip", vec![arg(lo)?, arg(hi)?], Vec::new())
     }
 
-    /// Delayed by n steps: the value at t is s(max(t − n, 0)).
+    /// Delayed by n steps: the value at t is s(max(t − n, 0)); a negative n advances the
+    /// schedule by |n| steps.
     fn shift(&self, n: &Bound<'_, PyAny>) -> PyResult<Self> {
         self.method("shift", vec![to_arg(n)?], Vec::new())
     }
@@ -222,6 +223,32 @@ impl PySchedule {
 
     fn __rmul__<'py>(&self, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         self.binary("mul", other, true)
+    }
+
+    fn __sub__<'py>(&self, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        self.binary("sub", other, false)
+    }
+
+    fn __rsub__<'py>(&self, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        self.binary("sub", other, true)
+    }
+
+    /// `self / other`; a constant 0 denominator is rejected (ValueError).
+    fn __truediv__<'py>(&self, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        self.binary("div", other, false)
+    }
+
+    fn __rtruediv__<'py>(&self, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        self.binary("div", other, true)
+    }
+
+    /// `-s`, the schedule `-1.0 * s`.
+    fn __neg__(&self) -> PyResult<Self> {
+        Ok(wrap(schedule::build(
+            "mul",
+            vec![Arg::Num(-1.0), Arg::Schedule(self.inner.clone())],
+            Vec::new(),
+        )?))
     }
 
     fn __richcmp__<'py>(&self, other: &Bound<'py, PyAny>, op: CompareOp) -> Bound<'py, PyAny> {

@@ -5,12 +5,26 @@
 
 use std::f64::consts::PI;
 
-use super::kernels;
-use super::{Anneal, CyclicMode, Schedule, WarmupShape, WsdDecay};
+use super::kernels::{self, pow};
+use super::{Anneal, CyclicMode, DecayMode, Schedule, WarmupShape, WsdDecay};
+use crate::search::rng;
+use crate::simd::vectorized;
 
-/// Fraction of a segment of `steps` covered at `t`, clamped to [0, 1].
-fn progress(t: f64, steps: u64) -> f64 {
-    t.min(steps as f64) / steps as f64
+/// `a × b`, except that a zero factor gives 0 even where the other one overflowed to ±inf
+/// (`0 × inf = 0`, the rule of the module documentation).
+#[inline(always)]
+fn times(a: f64, b: f64) -> f64 {
+    if a == 0.0 || b == 0.0 {
+        0.0
+    } else {
+        a * b
+    }
+}
+
+/// `start · gamma^n` (`exp_decay`, `step_decay`, `multistep`): torch's closed form.
+#[inline(always)]
+fn geometric(start: f64, gamma: f64, n: f64) -> f64 {
+    times(start, kernels::geometric(gamma, n, 1.0))
 }
 
 /// torch OneCycleLR's `_annealing_cos` / `_annealing_linear`, in torch's operation order.
@@ -26,8 +40,8 @@ fn anneal(kind: Anneal, start: f64, end: f64, pct: f64) -> f64 {
 fn warmup_value(t: f64, start: f64, target: f64, steps: u64, shape: WarmupShape) -> f64 {
     let w = steps as f64;
     match shape {
-        WarmupShape::Linear => start + (target - start) * t / w,
-        WarmupShape::Cosine => start + (target - start) * (1.0 - (PI * t / w).cos()) / 2.0,
+        WarmupShape::Linear => start + (target - start) * (t / w),
+        WarmupShape::Cosine => start + (target - start) * ((1.0 - (PI * t / w).cos()) / 2.0),
         WarmupShape::Exponential => start * (target / start).powf(t / w),
     }
 }
@@ -70,18 +84,38 @@ fn one_cycle_value(
     p2
 }
 
-/// torch CyclicLR, operation for operation.
+/// timm's TanhLRScheduler, one cycle: with `r = t / steps` and `x = lb·(1 − r) + ub·r`,
+/// `end + (start − end) / 2 · (1 − tanh x)`, then `end` from `steps` on. Computed as
+/// `end + (start − end) / (1 + e^(2x))` (the same number: `1 − tanh x = 2 / (1 + e^(2x))`),
+/// `e^(2x) = e^(2·lb) · R^r` with `R = e^(2·(ub − lb))`, so that it is the geometric piece.
+fn tanh_value(t: f64, span: (f64, f64), steps: f64, bounds: (f64, f64)) -> f64 {
+    if t >= steps {
+        return span.1;
+    }
+    let (rate, tanh_of) = tanh_piece(span, bounds);
+    tanh_of(kernels::geometric(rate, t, steps))
+}
+
+/// `R` and the value as a function of `R^r` for [`tanh_value`].
+#[inline(always)]
+fn tanh_piece((start, end): (f64, f64), (lb, ub): (f64, f64)) -> (f64, impl Fn(f64) -> f64) {
+    let low = (2.0 * lb).exp();
+    ((2.0 * (ub - lb)).exp(), move |p: f64| {
+        end + (start - end) / (1.0 + low * p)
+    })
+}
+
+/// torch CyclicLR, operation for operation; `exp_range` is `gamma^t` (used in that mode only).
 fn cyclic_value(
     t: f64,
     low: f64,
     high: f64,
-    up: u64,
-    down: Option<u64>,
+    up: f64,
+    down: Option<f64>,
     mode: CyclicMode,
-    gamma: f64,
+    exp_range: f64,
 ) -> f64 {
-    let up = up as f64;
-    let total_size = up + down.map_or(up, |d| d as f64);
+    let total_size = up + down.unwrap_or(up);
     let step_ratio = up / total_size;
     let cycle = (1.0 + t / total_size).floor();
     let x = 1.0 + t / total_size - cycle;
@@ -94,9 +128,9 @@ fn cyclic_value(
     let scale = match mode {
         CyclicMode::Triangular => 1.0,
         CyclicMode::Triangular2 => 1.0 / 2f64.powf(cycle - 1.0),
-        CyclicMode::ExpRange => gamma.powf(t),
+        CyclicMode::ExpRange => exp_range,
     };
-    low + base_height * scale
+    low + times(base_height, scale)
 }
 
 /// `[warmup, stable, decay]` lengths come as `(total_steps, warmup_steps, decay_steps)`.
@@ -111,7 +145,7 @@ fn wsd_value(
     let (total, warmup, decay_len) = (total_steps as f64, warmup_steps as f64, decay_steps as f64);
     let decay_start = total - decay_len;
     if t < warmup {
-        peak * t / warmup
+        peak * (t / warmup)
     } else if t < decay_start {
         peak
     } else if t < total {
@@ -119,8 +153,8 @@ fn wsd_value(
         match decay {
             WsdDecay::OneMinusSqrt => end + (peak - end) * (1.0 - f.sqrt()),
             WsdDecay::Linear => end + (peak - end) * (1.0 - f),
-            WsdDecay::Cosine => end + (peak - end) * (1.0 + (PI * f).cos()) / 2.0,
-            WsdDecay::Power => end + (peak - end) * (1.0 - f).powf(power),
+            WsdDecay::Cosine => end + (peak - end) * ((1.0 + (PI * f).cos()) / 2.0),
+            WsdDecay::Power => end + (peak - end) * pow(1.0 - f, power),
             WsdDecay::Exp => peak * (end / peak).powf(f),
         }
     } else {
@@ -130,41 +164,84 @@ fn wsd_value(
 
 /// Which cycle of `restarts` holds step `t`, and where that cycle starts.
 /// Cycle i lasts `len0·mul^i` steps and starts at `len0·(mul^i − 1)/(mul − 1)`.
+///
+/// The logarithm gives the cycle up to rounding (exactly, in all but a few steps at a
+/// boundary); a search settles it. The search gallops from the estimate (1, 2, 4, … cycles)
+/// and then bisects, so it takes at most about 2·64 evaluations of a cycle start whatever
+/// `mul` and `t` are: near 1 (`1 + 1e-15`, where `ln(mul)` keeps few exact digits) and near
+/// overflow (`1e308`, where `t·(mul − 1)` is infinite) alike.
 fn restart_cycle(t: f64, len0: f64, mul: f64) -> (f64, f64) {
     let start_of = |i: f64| restart_start(i, len0, mul);
     if mul == 1.0 {
         let i = (t / len0).floor();
         return (i, start_of(i));
     }
-    // The logarithm gives the cycle up to rounding; the two loops settle it exactly.
-    let mut i = ((1.0 + t * (mul - 1.0) / len0).ln() / mul.ln())
-        .floor()
-        .max(0.0);
-    while i > 0.0 && start_of(i) > t {
-        i -= 1.0;
+    // ln(1 + t·(mul − 1)/len0) without overflowing the product when mul is huge.
+    let x = t / len0;
+    let log = if (x * (mul - 1.0)).is_finite() {
+        (x * (mul - 1.0)).ln_1p()
+    } else {
+        x.ln() + (mul - 1.0).ln()
+    };
+    let guess = (log / mul.ln()).floor().max(0.0);
+    // Every cycle lasts at least len0 steps, so no cycle past t / len0 can start by t.
+    let guess = if guess.is_finite() {
+        guess.min(x.floor())
+    } else {
+        x.floor()
+    };
+    let (mut lo, mut hi);
+    if start_of(guess) <= t {
+        // Gallop up until a cycle starts after t.
+        lo = guess;
+        let mut jump = 1.0;
+        loop {
+            hi = lo + jump;
+            if hi == lo || start_of(hi) > t {
+                break;
+            }
+            lo = hi;
+            jump *= 2.0;
+        }
+    } else {
+        // Gallop down until a cycle starts by t (cycle 0 starts at 0 <= t).
+        hi = guess;
+        let mut jump = 1.0;
+        loop {
+            lo = (hi - jump).max(0.0);
+            if lo == 0.0 || start_of(lo) <= t {
+                break;
+            }
+            hi = lo;
+            jump *= 2.0;
+        }
     }
-    while start_of(i + 1.0) <= t {
-        i += 1.0;
+    // start_of(lo) <= t < start_of(hi): bisect down to neighbours.
+    while hi - lo > 1.0 {
+        let mid = (lo + (hi - lo) / 2.0).floor();
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if start_of(mid) <= t {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
     }
-    (i, start_of(i))
+    (lo, start_of(lo))
 }
 
-/// Where cycle `i` of `restarts` starts.
+/// Where cycle `i` of `restarts` starts: torch's `T_0 · (T_mult^i − 1) / (T_mult − 1)`, the
+/// division first where the product would overflow (a huge `mul`).
 fn restart_start(i: f64, len0: f64, mul: f64) -> f64 {
     if mul == 1.0 {
-        i * len0
-    } else {
-        len0 * (power(mul, i) - 1.0) / (mul - 1.0)
+        return i * len0;
     }
-}
-
-/// `x^i` for a cycle index `i` (a whole number): repeated squaring, several times cheaper than
-/// `powf` on a per-step path, and exact where the result is (integer `x`, as torch's `T_mult`).
-fn power(x: f64, i: f64) -> f64 {
-    if i <= i32::MAX as f64 {
-        x.powi(i as i32)
+    let grown = pow(mul, i) - 1.0;
+    if (len0 * grown).is_finite() {
+        len0 * grown / (mul - 1.0)
     } else {
-        x.powf(i)
+        len0 * (grown / (mul - 1.0))
     }
 }
 
@@ -178,18 +255,37 @@ struct RestartCycle {
 }
 
 impl RestartCycle {
-    fn new(schedule: &Schedule, len0: f64, cycle: f64, start: f64, mul: f64, decay: f64) -> Self {
-        let height = power(decay, cycle);
+    fn new(
+        schedule: &Schedule,
+        len0: f64,
+        cycle: f64,
+        start: f64,
+        mul: f64,
+        (decay, mode): (f64, DecayMode),
+    ) -> Self {
+        let factor = pow(decay, cycle);
+        // Only a decaying cycle needs the end value; the per-step path skips the evaluation.
+        let end = if factor == 1.0 {
+            0.0
+        } else {
+            schedule.value(len0)
+        };
+        let height = match mode {
+            DecayMode::Height => factor,
+            DecayMode::Peak => {
+                let peak = schedule.peak();
+                if factor == 1.0 || peak == end {
+                    1.0
+                } else {
+                    (times(factor, peak) - end) / (peak - end)
+                }
+            }
+        };
         RestartCycle {
             start,
-            scale: power(mul, cycle),
+            scale: pow(mul, cycle),
             height,
-            // Only a decaying cycle needs it; the per-step path skips the evaluation.
-            end: if height == 1.0 {
-                0.0
-            } else {
-                schedule.value(len0)
-            },
+            end,
         }
     }
 
@@ -198,26 +294,17 @@ impl RestartCycle {
         if self.height == 1.0 {
             inner
         } else {
-            self.end + self.height * (inner - self.end)
+            self.end + times(self.height, inner - self.end)
         }
     }
 }
 
-/// splitmix64's output function: a bijective mix of 64 bits.
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// Draw `j` of step `step`'s stream, uniform on (0, 1). Counter-based, so a step's noise
-/// never depends on which other steps were evaluated.
+/// Draw `j` of step `step`'s stream, uniform on (0, 1): value `j` of the search generator's
+/// stream keyed by `mix64(seed + step·GAMMA)`. Counter-based, so a step's noise never depends
+/// on which other steps were evaluated.
 fn uniform(seed: u64, step: u64, j: u64) -> f64 {
-    let key = mix64(seed.wrapping_add(step.wrapping_mul(GOLDEN_GAMMA)));
-    let bits = mix64(key.wrapping_add((j + 1).wrapping_mul(GOLDEN_GAMMA)));
-    ((bits >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+    let key = rng::mix64(seed.wrapping_add(step.wrapping_mul(rng::GAMMA)));
+    ((rng::at(key, j) >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
 }
 
 /// Most draws a noise value may take; with `pct/std >= 0.01` the chance of needing more is
@@ -237,8 +324,76 @@ pub(crate) fn noise_factor(seed: u64, step: u64, pct: f64, std: f64) -> f64 {
     0.0
 }
 
-fn count_le(sorted: &[u64], t: f64) -> usize {
-    sorted.partition_point(|&b| b as f64 <= t)
+/// Writes steps `start, start + 1, …` of a function constant over runs of `run` steps:
+/// `value(k)` on `[k·run, (k + 1)·run)`.
+fn fill_runs(start: u64, out: &mut [f64], run: u64, value: impl Fn(u64) -> f64) {
+    let mut done = 0usize;
+    while done < out.len() {
+        let t = start + done as u64;
+        let k = t / run;
+        let end = usize::try_from((k + 1) * run - t)
+            .map_or(out.len(), |n| done.saturating_add(n))
+            .min(out.len());
+        out[done..end].fill(value(k));
+        done = end;
+    }
+}
+
+/// `out[i] = f(out[i])`, vectorized.
+#[inline(always)]
+fn map_in_place(out: &mut [f64], f: impl Fn(f64) -> f64) {
+    vectorized(
+        #[inline(always)]
+        || out.iter_mut().for_each(|v| *v = f(*v)),
+    );
+}
+
+/// `op(left(t), right(t))` for the steps of `out`: both sides filled block by block, so each
+/// side runs its own fast path.
+fn combine(
+    start: u64,
+    out: &mut [f64],
+    left: &Schedule,
+    right: &Schedule,
+    op: impl Fn(f64, f64) -> f64,
+) {
+    const BLOCK: usize = 4096;
+    let mut other = [0.0; BLOCK];
+    left.fill(start, out);
+    for (i, chunk) in out.chunks_mut(BLOCK).enumerate() {
+        let other = &mut other[..chunk.len()];
+        right.fill(start + (i * BLOCK) as u64, other);
+        vectorized(
+            #[inline(always)]
+            || {
+                for (a, &b) in chunk.iter_mut().zip(other.iter()) {
+                    *a = op(*a, b);
+                }
+            },
+        );
+    }
+}
+
+/// A step or boundary of a table: a whole number, or a real one for `join`'s boundaries.
+trait Step: Copy {
+    fn at(self) -> f64;
+}
+
+impl Step for u64 {
+    fn at(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Step for f64 {
+    fn at(self) -> f64 {
+        self
+    }
+}
+
+/// How many of the sorted steps are `<= t`.
+fn count_le<T: Step>(sorted: &[T], t: f64) -> usize {
+    sorted.partition_point(|&b| b.at() <= t)
 }
 
 impl Schedule {
@@ -254,28 +409,37 @@ impl Schedule {
                 steps,
                 k,
             } => kernels::cosine(t, *start, *end, *steps, *k),
-            Exponential { start, end, steps } => start * (end / start).powf(progress(t, *steps)),
+            Exponential { start, end, steps } => {
+                start * kernels::geometric(end / start, t.min(*steps as f64), *steps as f64)
+            }
+            Tanh {
+                start,
+                end,
+                steps,
+                lb,
+                ub,
+            } => tanh_value(t, (*start, *end), *steps, (*lb, *ub)),
             ExpDecay {
                 start,
                 gamma,
                 every,
-            } => start * gamma.powf((t / *every as f64).floor()),
+            } => geometric(*start, *gamma, (t / *every as f64).floor()),
             Polynomial {
                 start,
                 end,
                 steps,
                 power,
-            } => (start - end) * (1.0 - progress(t, *steps)).powf(*power) + end,
+            } => kernels::polynomial(t, *start, *end, *steps, *power),
             StepDecay {
                 start,
                 step_size,
                 gamma,
-            } => start * gamma.powf((t / *step_size as f64).floor()),
+            } => geometric(*start, *gamma, (t / *step_size as f64).floor()),
             Multistep {
                 start,
                 milestones,
                 gamma,
-            } => start * gamma.powf(count_le(milestones, t) as f64),
+            } => geometric(*start, *gamma, count_le(milestones, t) as f64),
             PiecewiseConstant { boundaries, values } => values[count_le(boundaries, t)],
             PiecewiseLinear { points } => {
                 let i = points.partition_point(|&(s, _)| s as f64 <= t);
@@ -315,7 +479,7 @@ impl Schedule {
                 *step_size_up,
                 *step_size_down,
                 *mode,
-                *gamma,
+                kernels::geometric(*gamma, t, 1.0),
             ),
             OneCycle {
                 max_lr,
@@ -362,9 +526,10 @@ impl Schedule {
                 then,
                 start,
                 shape,
+                prefix,
             } => {
                 if t >= *steps as f64 {
-                    return then.value(t - *steps as f64);
+                    return then.value(if *prefix { t - *steps as f64 } else { t });
                 }
                 warmup_value(t, *start, then.value(0.0), *steps, *shape)
             }
@@ -373,11 +538,7 @@ impl Schedule {
                 boundaries,
             } => {
                 let i = count_le(boundaries, t);
-                let offset = if i == 0 {
-                    0.0
-                } else {
-                    boundaries[i - 1] as f64
-                };
+                let offset = if i == 0 { 0.0 } else { boundaries[i - 1] };
                 schedules[i].value(t - offset)
             }
             Restarts {
@@ -385,14 +546,22 @@ impl Schedule {
                 mul,
                 decay,
                 limit,
+                decay_mode,
             } => {
-                let len0 = schedule.total_steps().unwrap_or(1).max(1) as f64;
+                let len0 = schedule.period().unwrap_or(1.0);
                 let (cycle, cycle_start) = restart_cycle(t, len0, *mul);
                 if limit.is_some_and(|l| cycle >= l as f64) {
                     return schedule.value(len0);
                 }
-                RestartCycle::new(schedule, len0, cycle, cycle_start, *mul, *decay)
-                    .value(schedule, t)
+                RestartCycle::new(
+                    schedule,
+                    len0,
+                    cycle,
+                    cycle_start,
+                    *mul,
+                    (*decay, *decay_mode),
+                )
+                .value(schedule, t)
             }
             Noise {
                 schedule,
@@ -412,7 +581,9 @@ impl Schedule {
                 }
             }
             Add { left, right } => left.value(t) + right.value(t),
-            Mul { left, right } => left.value(t) * right.value(t),
+            Mul { left, right } => times(left.value(t), right.value(t)),
+            Sub { left, right } => left.value(t) - right.value(t),
+            Div { left, right } => left.value(t) / right.value(t),
             Clip { schedule, lo, hi } => {
                 let v = schedule.value(t);
                 let v = lo.map_or(v, |lo| v.max(lo));
@@ -426,54 +597,76 @@ impl Schedule {
         }
     }
 
+    /// The value a cycle of `restarts(decay_mode="peak")` scales: `start` for `tanh` (whose
+    /// curve begins just below it, as timm's does below its base rate), the value at 0 otherwise.
+    fn peak(&self) -> f64 {
+        match self {
+            Schedule::Tanh { start, .. } => *start,
+            _ => self.value(0.0),
+        }
+    }
+
     /// The step from which the value holds for ever, or `None` for an endless schedule
-    /// (`exp_decay`, `step_decay`, `inverse_sqrt`, `cyclic`, unlimited `restarts`, open noise).
+    /// (`exp_decay`, `step_decay`, `inverse_sqrt`, `cyclic`, unlimited `restarts`, open noise):
+    /// the first whole step at or after [`Schedule::period`].
     pub fn total_steps(&self) -> Option<u64> {
+        self.period().map(|p| p.ceil().min(u64::MAX as f64) as u64)
+    }
+
+    /// The length of the schedule in steps, a real number where a cycle or boundary is
+    /// (`cosine(1.0, 0.0, 170.5)` lasts 170.5 steps): what `restarts` repeats.
+    pub fn period(&self) -> Option<f64> {
         use Schedule::*;
         match self {
-            Constant { .. } => Some(0),
-            Linear { steps, .. }
-            | Cosine { steps, .. }
-            | Exponential { steps, .. }
-            | Polynomial { steps, .. } => Some(*steps),
+            Constant { .. } => Some(0.0),
+            Cosine { steps, .. } | Tanh { steps, .. } => Some(*steps),
+            Linear { steps, .. } | Exponential { steps, .. } | Polynomial { steps, .. } => {
+                Some(*steps as f64)
+            }
             ExpDecay { .. } | StepDecay { .. } | InverseSqrt { .. } | Cyclic { .. } => None,
-            Multistep { milestones, .. } => Some(milestones.last().copied().unwrap_or(0)),
-            PiecewiseConstant { boundaries, .. } => Some(boundaries.last().copied().unwrap_or(0)),
-            PiecewiseLinear { points } => Some(points.last().map_or(0, |p| p.0)),
+            Multistep { milestones, .. } => Some(milestones.last().map_or(0.0, |&m| m as f64)),
+            PiecewiseConstant { boundaries, .. } => {
+                Some(boundaries.last().map_or(0.0, |&b| b as f64))
+            }
+            PiecewiseLinear { points } => Some(points.last().map_or(0.0, |p| p.0 as f64)),
             OneCycle { total_steps, .. }
             | OneCycleMomentum { total_steps, .. }
-            | Wsd { total_steps, .. } => Some(*total_steps),
-            Warmup { steps, then, .. } => then.total_steps().map(|n| n.saturating_add(*steps)),
+            | Wsd { total_steps, .. } => Some(*total_steps as f64),
+            Warmup {
+                steps,
+                then,
+                prefix,
+                ..
+            } => {
+                let then = then.period()?;
+                Some(if *prefix {
+                    then + *steps as f64
+                } else {
+                    then.max(*steps as f64)
+                })
+            }
             Join {
                 schedules,
                 boundaries,
-            } => {
-                let last = schedules.last()?.total_steps()?;
-                Some(last.saturating_add(boundaries.last().copied().unwrap_or(0)))
-            }
+            } => Some(schedules.last()?.period()? + boundaries.last().copied().unwrap_or(0.0)),
             Restarts {
                 schedule,
                 mul,
                 limit,
                 ..
-            } => {
-                let cycles = (*limit)? as f64;
-                let len0 = schedule.total_steps()? as f64;
-                let total = restart_start(cycles, len0, *mul);
-                Some(total.ceil().min(u64::MAX as f64) as u64)
-            }
-            Noise { schedule, end, .. } => Some(schedule.total_steps()?.max((*end)?)),
-            Add { left, right } | Mul { left, right } => {
-                Some(left.total_steps()?.max(right.total_steps()?))
-            }
-            Clip { schedule, .. } => schedule.total_steps(),
-            Shift { schedule, n } => schedule.total_steps().map(|s| s.saturating_add(*n)),
+            } => Some(restart_start((*limit)? as f64, schedule.period()?, *mul)),
+            Noise { schedule, end, .. } => Some(schedule.period()?.max((*end)? as f64)),
+            Add { left, right }
+            | Mul { left, right }
+            | Sub { left, right }
+            | Div { left, right } => Some(left.period()?.max(right.period()?)),
+            Clip { schedule, .. } => schedule.period(),
+            Shift { schedule, n } => Some((schedule.period()? + *n as f64).max(0.0)),
+            // The inner clock moves in whole epochs: it reaches a length p at epoch ceil(p).
             PerEpoch {
                 schedule,
                 steps_per_epoch,
-            } => schedule
-                .total_steps()
-                .map(|s| s.saturating_mul(*steps_per_epoch)),
+            } => Some(schedule.period()?.ceil() * *steps_per_epoch as f64),
         }
     }
 
@@ -504,6 +697,7 @@ impl Schedule {
                 then,
                 start: from,
                 shape,
+                prefix,
             } if start < *steps => {
                 let split = usize::try_from(steps - start)
                     .unwrap_or(usize::MAX)
@@ -511,9 +705,14 @@ impl Schedule {
                 let (head, tail) = out.split_at_mut(split);
                 let (from, target, steps, shape) = (*from, then.value(0.0), *steps, *shape);
                 kernels::for_steps(start, head, |t| warmup_value(t, from, target, steps, shape));
-                then.fill(0, tail);
+                then.fill(if *prefix { 0 } else { steps }, tail);
             }
-            Warmup { steps, then, .. } => then.fill(start - steps, out),
+            Warmup {
+                steps,
+                then,
+                prefix,
+                ..
+            } => then.fill(if *prefix { start - steps } else { start }, out),
             Join {
                 schedules,
                 boundaries,
@@ -522,25 +721,35 @@ impl Schedule {
                 while done < out.len() {
                     let t = start + done as u64;
                     let i = count_le(boundaries, t as f64);
-                    let offset = if i == 0 { 0 } else { boundaries[i - 1] };
+                    let offset = if i == 0 { 0.0 } else { boundaries[i - 1] };
+                    // The whole steps below the next boundary b > t: ceil(b − t) of them.
                     let end = boundaries.get(i).map_or(out.len(), |&b| {
-                        done + usize::try_from(b - t)
-                            .unwrap_or(usize::MAX)
-                            .min(out.len() - done)
+                        done + ((b - t as f64).ceil() as usize).min(out.len() - done)
                     });
-                    schedules[i].fill(t - offset, &mut out[done..end]);
+                    let piece = &mut out[done..end];
+                    if offset.fract() == 0.0 {
+                        schedules[i].fill(t - offset as u64, piece);
+                    } else {
+                        let inner = &schedules[i];
+                        kernels::for_steps(t, piece, |x| inner.value(x - offset));
+                    }
                     done = end;
                 }
             }
-            Shift { schedule, n } if start < *n => {
-                let split = usize::try_from(n - start)
-                    .unwrap_or(usize::MAX)
-                    .min(out.len());
-                let (head, tail) = out.split_at_mut(split);
-                head.fill(schedule.value(0.0));
-                schedule.fill(0, tail);
-            }
-            Shift { schedule, n } => schedule.fill(start - n, out),
+            // A positive shift holds the first value for `n` steps; a negative one starts the
+            // schedule `|n|` steps in.
+            Shift { schedule, n } => match start.checked_add_signed(-*n) {
+                Some(from) => schedule.fill(from, out),
+                None if *n > 0 => {
+                    let split = usize::try_from(n.unsigned_abs() - start)
+                        .unwrap_or(usize::MAX)
+                        .min(out.len());
+                    let (head, tail) = out.split_at_mut(split);
+                    head.fill(schedule.value(0.0));
+                    schedule.fill(0, tail);
+                }
+                None => self.fill_each(start, out),
+            },
             Constant { value } => out.fill(*value),
             Linear {
                 start: from,
@@ -560,9 +769,10 @@ impl Schedule {
                 schedule,
                 mul,
                 decay,
+                decay_mode,
                 ..
             } => {
-                let len0 = schedule.total_steps().unwrap_or(1).max(1) as f64;
+                let len0 = schedule.period().unwrap_or(1.0);
                 let mut done = 0usize;
                 while done < out.len() {
                     let t = start + done as u64;
@@ -574,9 +784,19 @@ impl Schedule {
                         (next as u64 - start) as usize
                     };
                     let piece = &mut out[done..stop.max(done + 1)];
-                    let cycle = RestartCycle::new(schedule, len0, i, cycle_start, *mul, *decay);
-                    // Above 2^53 a cycle's start may round past t: no shortcut there.
-                    let local = t.checked_sub(cycle_start as u64);
+                    let cycle = RestartCycle::new(
+                        schedule,
+                        len0,
+                        i,
+                        cycle_start,
+                        *mul,
+                        (*decay, *decay_mode),
+                    );
+                    // A cycle starting between steps, or above 2^53 where its start may round
+                    // past t, has no shortcut.
+                    let local = (cycle_start.fract() == 0.0)
+                        .then(|| t.checked_sub(cycle_start as u64))
+                        .flatten();
                     match local {
                         Some(local) if cycle.scale == 1.0 && cycle.height == 1.0 => {
                             schedule.fill(local, piece)
@@ -585,6 +805,100 @@ impl Schedule {
                     }
                     done += piece.len();
                 }
+            }
+            // The shapes' formulas inlined into one loop, their parameters bound once.
+            Polynomial {
+                start: from,
+                end,
+                steps,
+                power,
+            } => kernels::for_steps(start, out, |t| {
+                kernels::polynomial(t, *from, *end, *steps, *power)
+            }),
+            Cosine {
+                start: from,
+                end,
+                steps,
+                k,
+            } => kernels::for_steps(start, out, |t| kernels::cosine(t, *from, *end, *steps, *k)),
+            Tanh {
+                start: from,
+                end,
+                steps,
+                lb,
+                ub,
+            } => {
+                let (rate, tanh_of) = tanh_piece((*from, *end), (*lb, *ub));
+                kernels::fill_geometric(start, out, (rate, *steps), |_, p| tanh_of(p));
+            }
+            Exponential {
+                start: from,
+                end,
+                steps,
+            } => {
+                let from = *from;
+                kernels::fill_geometric(start, out, (end / from, *steps as f64), |_, p| from * p);
+            }
+            ExpDecay {
+                start: from,
+                gamma,
+                every: 1,
+            }
+            | StepDecay {
+                start: from,
+                gamma,
+                step_size: 1,
+            } => kernels::fill_geometric(start, out, (*gamma, 1.0), |_, p| times(*from, p)),
+            Cyclic {
+                low,
+                high,
+                step_size_up,
+                step_size_down,
+                mode,
+                gamma,
+            } => {
+                let (up, down, mode) = (*step_size_up, *step_size_down, *mode);
+                let cycle = |t, scale| cyclic_value(t, *low, *high, up, down, mode, scale);
+                if mode == CyclicMode::ExpRange {
+                    kernels::fill_geometric(start, out, (*gamma, 1.0), cycle);
+                } else {
+                    kernels::for_steps(start, out, |t| cycle(t, 1.0));
+                }
+            }
+            // Constant over runs of `every` steps: one power a run.
+            ExpDecay {
+                start: from,
+                gamma,
+                every: run,
+            }
+            | StepDecay {
+                start: from,
+                gamma,
+                step_size: run,
+            } => fill_runs(start, out, *run, |k| geometric(*from, *gamma, k as f64)),
+            Add { left, right } => combine(start, out, left, right, |a, b| a + b),
+            Sub { left, right } => combine(start, out, left, right, |a, b| a - b),
+            Mul { left, right } => combine(start, out, left, right, times),
+            Div { left, right } => combine(start, out, left, right, |a, b| a / b),
+            Clip { schedule, lo, hi } => {
+                schedule.fill(start, out);
+                match (*lo, *hi) {
+                    (Some(lo), Some(hi)) => map_in_place(out, |v| v.max(lo).min(hi)),
+                    (Some(lo), None) => map_in_place(out, |v| v.max(lo)),
+                    (None, Some(hi)) => map_in_place(out, |v| v.min(hi)),
+                    (None, None) => {}
+                }
+            }
+            // The inner schedule over whole epochs, each value written for its epoch's steps.
+            PerEpoch {
+                schedule,
+                steps_per_epoch: run,
+            } => {
+                let first = start / run;
+                let last = (start + out.len() as u64 - 1) / run;
+                let mut epochs = vec![0.0; usize::try_from(last - first + 1).unwrap_or(0)];
+                schedule.fill(first, &mut epochs);
+                fill_runs(start, out, *run, |k| epochs[(k - first) as usize]);
             }
             _ => self.fill_each(start, out),
         }

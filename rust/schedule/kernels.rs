@@ -92,6 +92,71 @@ pub(crate) fn for_steps(start: u64, out: &mut [f64], f: impl Fn(f64) -> f64) {
     );
 }
 
+/// `r^(t / d)` for a whole step `t`, as [`fill_geometric`] computes it: with `q` the start of
+/// t's block of [`BLOCK`] steps, `r^(q / d) · r^((t − q) / d)`, within 2 ulps of `r^(t / d)`.
+/// The one exponential of the schedules (`exponential`, `exp_decay`, `cyclic`'s exp_range,
+/// `tanh`); other steps take `powf` directly.
+#[inline(always)]
+pub(crate) fn geometric(r: f64, t: f64, d: f64) -> f64 {
+    if t.fract() != 0.0 || t >= 9_007_199_254_740_992.0 {
+        return r.powf(t / d);
+    }
+    let q = (t / BLOCK as f64).floor() * BLOCK as f64;
+    r.powf(q / d) * r.powf((t - q) / d)
+}
+
+/// `f(t, geometric(r, t, d))` for the steps `start, start + 1, …` (below 2**53): `powf` once
+/// per block and once per offset, then one product per step.
+pub(crate) fn fill_geometric(
+    start: u64,
+    out: &mut [f64],
+    (r, d): (f64, f64),
+    f: impl Fn(f64, f64) -> f64,
+) {
+    let mut offsets = [0.0; BLOCK as usize];
+    for (j, p) in offsets.iter_mut().enumerate() {
+        *p = r.powf(j as f64 / d);
+    }
+    let (mut t, mut done) = (start, 0);
+    while done < out.len() {
+        let q = t - t % BLOCK;
+        let j0 = (t - q) as usize;
+        let len = (BLOCK as usize - j0).min(out.len() - done);
+        let head = r.powf(q as f64 / d);
+        let base = t as f64;
+        let (slots, tail) = (&mut out[done..done + len], &offsets[j0..j0 + len]);
+        vectorized(
+            #[inline(always)]
+            || {
+                for (i, (slot, &p)) in slots.iter_mut().zip(tail).enumerate() {
+                    *slot = f(base + (i as i32) as f64, head * p);
+                }
+            },
+        );
+        done += len;
+        t += len as u64;
+    }
+}
+
+/// `x^p`: repeated squaring (`powi`) where `p` is a whole number that fits an `i32` — several
+/// times cheaper than `powf` on a per-step path, and exact where the result is (an integer `x`,
+/// as torch's `T_mult`) — `powf` otherwise. The one power of the schedules (cycle lengths and
+/// heights, `polynomial`, `cosine`'s k, `wsd`'s power decay).
+#[inline(always)]
+pub(crate) fn pow(x: f64, p: f64) -> f64 {
+    if p.fract() == 0.0 && p.abs() <= i32::MAX as f64 {
+        x.powi(p as i32)
+    } else {
+        x.powf(p)
+    }
+}
+
+/// `(start − end) · (1 − min(t, steps) / steps)^power + end`.
+#[inline(always)]
+pub(crate) fn polynomial(t: f64, start: f64, end: f64, steps: u64, power: f64) -> f64 {
+    (start - end) * pow(1.0 - t.min(steps as f64) / steps as f64, power) + end
+}
+
 /// `start + (end − start) · min(t, steps) / steps`.
 #[inline(always)]
 pub(crate) fn linear(t: f64, start: f64, end: f64, steps: u64) -> f64 {
@@ -101,25 +166,30 @@ pub(crate) fn linear(t: f64, start: f64, end: f64, steps: u64) -> f64 {
 /// `end + (start − end) · (1 + cos(π · t^k / steps^k)) / 2`, then `end`. Integer steps with
 /// k = 1 take [`cos_step`], so that they equal the values of [`fill_cosine`].
 #[inline(always)]
-pub(crate) fn cosine(t: f64, start: f64, end: f64, steps: u64, k: f64) -> f64 {
-    let steps = steps as f64;
+pub(crate) fn cosine(t: f64, start: f64, end: f64, steps: f64, k: f64) -> f64 {
     if t >= steps {
         return end;
     }
     let c = if k != 1.0 {
-        cos_0_pi(PI * t.powf(k) / steps.powf(k))
+        // t^k / steps^k, torch's and timm's order; (t / steps)^k where steps^k overflows.
+        let ratio = if pow(steps, k).is_finite() {
+            pow(t, k) / pow(steps, k)
+        } else {
+            pow(t / steps, k)
+        };
+        cos_0_pi(PI * ratio)
     } else if t.fract() == 0.0 {
         cos_step(t, steps)
     } else {
         cos_0_pi(PI * t / steps)
     };
-    end + (start - end) * (1.0 + c) / 2.0
+    end + (start - end) * ((1.0 + c) / 2.0)
 }
 
 /// [`cosine`] with k = 1 over the integer steps `start, start + 1, …`, all below `steps`.
-pub(crate) fn fill_cosine(start: u64, out: &mut [f64], from: f64, end: f64, steps: u64) {
-    let steps_f = steps as f64;
-    let offsets = BLOCK.min(steps) as usize;
+pub(crate) fn fill_cosine(start: u64, out: &mut [f64], from: f64, end: f64, steps: f64) {
+    let steps_f = steps;
+    let offsets = (BLOCK as f64).min(steps.ceil()) as usize;
     let mut cos_b = [0.0; BLOCK as usize];
     let mut sin_b = [0.0; BLOCK as usize];
     vectorized(
@@ -142,7 +212,7 @@ pub(crate) fn fill_cosine(start: u64, out: &mut [f64], from: f64, end: f64, step
             #[inline(always)]
             || {
                 for ((slot, &c), &s) in slots.iter_mut().zip(cb).zip(sb) {
-                    *slot = end + (from - end) * (1.0 + (ca * c - sa * s)) / 2.0;
+                    *slot = end + (from - end) * ((1.0 + (ca * c - sa * s)) / 2.0);
                 }
             },
         );
@@ -193,9 +263,12 @@ mod tests {
             (100_000, 99_000, 1000),
         ] {
             let mut out = vec![0.0; n];
-            fill_cosine(start, &mut out, 1.0, 0.1, steps);
+            fill_cosine(start, &mut out, 1.0, 0.1, steps as f64);
             for (i, v) in out.iter().enumerate() {
-                assert_eq!(*v, cosine((start + i as u64) as f64, 1.0, 0.1, steps, 1.0));
+                assert_eq!(
+                    *v,
+                    cosine((start + i as u64) as f64, 1.0, 0.1, steps as f64, 1.0)
+                );
             }
         }
     }

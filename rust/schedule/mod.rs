@@ -4,11 +4,16 @@
 //! `restarts`, …). It is built through one front door, [`build`], shared by the Python functions,
 //! the expression parser and the JSON loader, so every path checks arguments the same way.
 //! Past its end a finite schedule holds its final value; only `cyclic` and `restarts` repeat.
+//!
+//! Non-finite values follow one rule, stated in the docstring of `lrcore.schedules` (Python):
+//! `0 × inf = 0`, endless geometric growth overflows as in torch, everything else that would
+//! overflow is rejected by [`build`].
 
 mod batch;
 mod eval;
 mod kernels;
 mod parse;
+mod period;
 mod repr;
 mod signature;
 
@@ -60,6 +65,17 @@ pub enum WarmupShape {
     Exponential,
 }
 
+/// What `restarts`' `decay` scales, cycle by cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecayMode {
+    /// The height above the end value: `e + decay^i · (s − e)`.
+    Height,
+    /// The peak `p = s(0)` (`start` for `tanh`), the end value fixed (timm's `cycle_decay`):
+    /// `e + (decay^i · p − e) / (p − e) · (s − e)`.
+    Peak,
+}
+
 /// A schedule. Field names are the Python parameter names; the serde form (`{"kind": "cosine",
 /// "start": …}`) is the JSON / dict form. Build values with [`build`] or [`parse`], which
 /// validate them; the variants are public so that Rust code can match on them.
@@ -77,13 +93,22 @@ pub enum Schedule {
     Cosine {
         start: f64,
         end: f64,
-        steps: u64,
+        #[serde(serialize_with = "period::one")]
+        steps: f64,
         k: f64,
     },
     Exponential {
         start: f64,
         end: f64,
         steps: u64,
+    },
+    Tanh {
+        start: f64,
+        end: f64,
+        #[serde(serialize_with = "period::one")]
+        steps: f64,
+        lb: f64,
+        ub: f64,
     },
     ExpDecay {
         start: f64,
@@ -121,8 +146,10 @@ pub enum Schedule {
     Cyclic {
         low: f64,
         high: f64,
-        step_size_up: u64,
-        step_size_down: Option<u64>,
+        #[serde(serialize_with = "period::one")]
+        step_size_up: f64,
+        #[serde(serialize_with = "period::optional")]
+        step_size_down: Option<f64>,
         mode: CyclicMode,
         gamma: f64,
     },
@@ -157,16 +184,19 @@ pub enum Schedule {
         then: Box<Schedule>,
         start: f64,
         shape: WarmupShape,
+        prefix: bool,
     },
     Join {
         schedules: Vec<Schedule>,
-        boundaries: Vec<u64>,
+        #[serde(serialize_with = "period::many")]
+        boundaries: Vec<f64>,
     },
     Restarts {
         schedule: Box<Schedule>,
         mul: f64,
         decay: f64,
         limit: Option<u64>,
+        decay_mode: DecayMode,
     },
     Noise {
         schedule: Box<Schedule>,
@@ -184,6 +214,14 @@ pub enum Schedule {
         left: Box<Schedule>,
         right: Box<Schedule>,
     },
+    Sub {
+        left: Box<Schedule>,
+        right: Box<Schedule>,
+    },
+    Div {
+        left: Box<Schedule>,
+        right: Box<Schedule>,
+    },
     Clip {
         schedule: Box<Schedule>,
         lo: Option<f64>,
@@ -191,7 +229,7 @@ pub enum Schedule {
     },
     Shift {
         schedule: Box<Schedule>,
-        n: u64,
+        n: i64,
     },
     PerEpoch {
         schedule: Box<Schedule>,
@@ -211,7 +249,10 @@ impl Schedule {
             | Clip { schedule, .. }
             | Shift { schedule, .. }
             | PerEpoch { schedule, .. } => vec![schedule],
-            Add { left, right } | Mul { left, right } => vec![left, right],
+            Add { left, right }
+            | Mul { left, right }
+            | Sub { left, right }
+            | Div { left, right } => vec![left, right],
             _ => Vec::new(),
         }
     }

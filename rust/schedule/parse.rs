@@ -1,6 +1,7 @@
 //! A restricted reader for the expression language that `repr` writes: calls of lrcore's
-//! schedule functions, numbers, strings, lists, tuples, `None`/`True`/`False`, `+`, `*` and
-//! the methods `.clip()`, `.shift()`, `.per_epoch()`. Nothing is ever evaluated as Python:
+//! schedule functions, numbers, strings, lists, tuples, `None`/`True`/`False`, `+`, `-`,
+//! `*`, `/`, unary `-` (binding as in Python: unary minus tighter than `*` and `/`, which bind
+//! tighter than `+` and `-`, all left-associative) and the methods `.clip()`, `.shift()`, `.per_epoch()`. Nothing is ever evaluated as Python:
 //! each call goes to [`build`], which knows only lrcore's functions.
 
 use super::signature::{build, params, Arg, MAX_DEPTH};
@@ -69,7 +70,7 @@ fn tokenize(text: &str) -> Result<Vec<(usize, Token)>> {
             }
             tokens.push((start, Token::Str(body.to_owned())));
             i += close + 2;
-        } else if "()[],=+*-.".contains(c) {
+        } else if "()[],=+*-/.".contains(c) {
             tokens.push((start, Token::Punct(c)));
             i += 1;
         } else {
@@ -146,21 +147,48 @@ impl Parser {
     fn sum(&mut self) -> Result<Arg> {
         self.nested(|p| {
             let mut left = p.product()?;
-            while p.eat('+') {
+            loop {
+                let func = if p.eat('+') {
+                    "add"
+                } else if p.eat('-') {
+                    "sub"
+                } else {
+                    return Ok(left);
+                };
                 let right = p.product()?;
-                left = Arg::Schedule(build("add", vec![left, right], Vec::new())?);
+                left = Arg::Schedule(build(func, vec![left, right], Vec::new())?);
             }
-            Ok(left)
         })
     }
 
     fn product(&mut self) -> Result<Arg> {
-        let mut left = self.postfix()?;
-        while self.eat('*') {
-            let right = self.postfix()?;
-            left = Arg::Schedule(build("mul", vec![left, right], Vec::new())?);
+        let mut left = self.unary()?;
+        loop {
+            let func = if self.eat('*') {
+                "mul"
+            } else if self.eat('/') {
+                "div"
+            } else {
+                return Ok(left);
+            };
+            let right = self.unary()?;
+            left = Arg::Schedule(build(func, vec![left, right], Vec::new())?);
         }
-        Ok(left)
+    }
+
+    /// `-x`: a negative number, or `-1.0 * x` for a schedule.
+    fn unary(&mut self) -> Result<Arg> {
+        if !self.eat('-') {
+            return self.postfix();
+        }
+        self.nested(|p| match p.unary()? {
+            Arg::Num(x) => Ok(Arg::Num(-x)),
+            other => Ok(Arg::Schedule(build(
+                "mul",
+                vec![Arg::Num(-1.0), other],
+                Vec::new(),
+            )?)),
+        })
     }
 
     fn postfix(&mut self) -> Result<Arg> {
@@ -188,10 +216,6 @@ impl Parser {
         let position = self.position();
         match self.next() {
             Token::Num(x) => Ok(Arg::Num(x)),
-            Token::Punct('-') => match self.next() {
-                Token::Num(x) => Ok(Arg::Num(-x)),
-                _ => Err(self.error("'-' may only negate a number")),
-            },
             Token::Str(s) => Ok(Arg::Str(s)),
             Token::Punct('[') => Ok(Arg::List(self.items(']')?)),
             Token::Punct('(') => {
@@ -208,7 +232,9 @@ impl Parser {
                 "None" => Ok(Arg::None),
                 "True" => Ok(Arg::Bool(true)),
                 "False" => Ok(Arg::Bool(false)),
-                _ if params(&name).is_none() || name == "add" || name == "mul" => {
+                _ if params(&name).is_none()
+                    || matches!(name.as_str(), "add" | "mul" | "sub" | "div") =>
+                {
                     Err(Error::Parse {
                         position,
                         message: format!("unknown function '{name}'"),

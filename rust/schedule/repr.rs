@@ -66,7 +66,7 @@ fn write_value(out: &mut String, kind: Kind, value: &Value) {
     match value {
         Value::Null => out.push_str("None"),
         Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
-        Value::Number(n) => match (kind, n.as_u64()) {
+        Value::Number(n) => match (kind, n.as_i64()) {
             (Kind::Num(_) | Kind::OptNum(_) | Kind::Nums, _) | (_, None) => {
                 out.push_str(&py_float(n.as_f64().unwrap_or(f64::NAN)))
             }
@@ -145,11 +145,12 @@ fn write_schedule(out: &mut String, map: &Map<String, Value>, context: u8) {
         _ => {}
     };
     match kind {
-        "add" | "mul" => {
-            let (prec, op) = if kind == "add" {
-                (SUM, " + ")
-            } else {
-                (PRODUCT, " * ")
+        "add" | "mul" | "sub" | "div" => {
+            let (prec, op) = match kind {
+                "add" => (SUM, " + "),
+                "sub" => (SUM, " - "),
+                "mul" => (PRODUCT, " * "),
+                _ => (PRODUCT, " / "),
             };
             let parens = context > prec;
             if parens {

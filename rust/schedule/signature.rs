@@ -44,6 +44,13 @@ pub(crate) enum Kind {
     Num(Rule),
     /// An integer `>= min`; a list makes a batch.
     Count(u64),
+    /// An integer of either sign; a list makes a batch.
+    Int,
+    /// A length in steps: a positive real number below 2**53; a list makes a batch.
+    Period,
+    OptPeriod,
+    /// A list of lengths in steps (non-negative real numbers below 2**53).
+    Periods,
     OptNum(Rule),
     OptCount(u64),
     Bool,
@@ -102,7 +109,7 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
         &[
             p("start", Num(Any), R),
             p("end", Num(Any), R),
-            p("steps", Count(1), R),
+            p("steps", Period, R),
             p("k", Num(Positive), DefaultValue::Num(1.0)),
         ],
     ),
@@ -112,6 +119,16 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
             p("start", Num(Positive), R),
             p("end", Num(Positive), R),
             p("steps", Count(1), R),
+        ],
+    ),
+    (
+        "tanh",
+        &[
+            p("start", Num(Any), R),
+            p("end", Num(Any), R),
+            p("steps", Period, R),
+            p("lb", Num(Any), DefaultValue::Num(-7.0)),
+            p("ub", Num(Any), DefaultValue::Num(3.0)),
         ],
     ),
     (
@@ -165,8 +182,8 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
         &[
             p("low", Num(Any), R),
             p("high", Num(Any), R),
-            p("step_size_up", Count(1), R),
-            p("step_size_down", OptCount(1), DefaultValue::None),
+            p("step_size_up", Period, R),
+            p("step_size_down", OptPeriod, DefaultValue::None),
             p(
                 "mode",
                 Choice(&["triangular", "triangular2", "exp_range"]),
@@ -225,11 +242,12 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
                 Choice(&["linear", "cosine", "exponential"]),
                 DefaultValue::Str("linear"),
             ),
+            p("prefix", Bool, DefaultValue::Bool(true)),
         ],
     ),
     (
         "join",
-        &[p("schedules", Scheds, R), p("boundaries", Counts, R)],
+        &[p("schedules", Scheds, R), p("boundaries", Periods, R)],
     ),
     (
         "restarts",
@@ -238,6 +256,11 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
             p("mul", Num(AtLeastOne), DefaultValue::Num(1.0)),
             p("decay", Num(Positive), DefaultValue::Num(1.0)),
             p("limit", OptCount(1), DefaultValue::None),
+            p(
+                "decay_mode",
+                Choice(&["height", "peak"]),
+                DefaultValue::Str("height"),
+            ),
         ],
     ),
     (
@@ -253,6 +276,8 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
     ),
     ("add", &[p("left", Sched, R), p("right", Sched, R)]),
     ("mul", &[p("left", Sched, R), p("right", Sched, R)]),
+    ("sub", &[p("left", Sched, R), p("right", Sched, R)]),
+    ("div", &[p("left", Sched, R), p("right", Sched, R)]),
     (
         "clip",
         &[
@@ -261,7 +286,7 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
             p("hi", OptNum(Any), DefaultValue::None),
         ],
     ),
-    ("shift", &[p("schedule", Sched, R), p("n", Count(0), R)]),
+    ("shift", &[p("schedule", Sched, R), p("n", Int, R)]),
     (
         "per_epoch",
         &[p("schedule", Sched, R), p("steps_per_epoch", Count(1), R)],
@@ -377,9 +402,10 @@ fn bind(
 /// The length of the batch axis of one argument, if it has one.
 fn arg_batch(kind: Kind, arg: &Arg) -> Option<usize> {
     match (kind, arg) {
-        (Num(_) | Count(_) | OptNum(_) | OptCount(_) | Sched, Arg::List(items)) => {
-            Some(items.len())
-        }
+        (
+            Num(_) | Count(_) | Int | Period | OptPeriod | OptNum(_) | OptCount(_) | Sched,
+            Arg::List(items),
+        ) => Some(items.len()),
         (Sched, Arg::Schedule(b)) => b.batch_size(),
         (Scheds, Arg::List(items)) => items.iter().find_map(|a| arg_batch(Sched, a)),
         _ => None,
@@ -419,7 +445,10 @@ fn batch_size(func: &str, params: &[Param], args: &[Arg]) -> Result<Option<usize
 fn element(arg: &Arg, kind: Kind, i: Option<usize>) -> Arg {
     let Some(i) = i else { return arg.clone() };
     match (kind, arg) {
-        (Num(_) | Count(_) | OptNum(_) | OptCount(_) | Sched, Arg::List(items)) => items[i].clone(),
+        (
+            Num(_) | Count(_) | Int | Period | OptPeriod | OptNum(_) | OptCount(_) | Sched,
+            Arg::List(items),
+        ) => items[i].clone(),
         (Sched, Arg::Schedule(b)) if b.batch_size().is_some() => {
             Arg::Schedule(Batch::single(b.items()[i].clone()))
         }
@@ -523,6 +552,41 @@ fn count_arg(func: &str, param: &str, min: u64, arg: &Arg) -> Result<u64> {
     }
 }
 
+/// A length in steps: a real number, positive (or, for a boundary, non-negative) and below
+/// 2**53, where the step count it spans is exact.
+fn period(func: &str, param: &str, zero: bool, arg: &Arg) -> Result<f64> {
+    match *arg {
+        Arg::Num(x) if x.is_finite() && (x > 0.0 || (zero && x == 0.0)) && x < MAX_COUNT => {
+            Ok(x + 0.0)
+        }
+        Arg::Num(x) => {
+            let rule = if x.is_finite() && x >= MAX_COUNT {
+                "a number below 2**53"
+            } else if zero {
+                "a non-negative number"
+            } else {
+                "a positive number"
+            };
+            Err(Error::value(func, param, rule, describe_num(x)))
+        }
+        ref other => Err(type_error(func, param, "a number", other)),
+    }
+}
+
+/// An integer of either sign below 2**53 in magnitude.
+fn int_arg(func: &str, param: &str, arg: &Arg) -> Result<i64> {
+    match *arg {
+        Arg::Num(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < MAX_COUNT => Ok(x as i64),
+        Arg::Num(x) => Err(Error::value(
+            func,
+            param,
+            "an integer below 2**53 in magnitude",
+            describe_num(x),
+        )),
+        ref other => Err(type_error(func, param, "an integer", other)),
+    }
+}
+
 fn list<'a>(func: &str, param: &str, what: &str, arg: &'a Arg) -> Result<&'a [Arg]> {
     match arg {
         Arg::List(items) => Ok(items),
@@ -551,6 +615,15 @@ fn check(func: &str, param: &Param, arg: &Arg) -> Result<Value> {
     Ok(match param.kind {
         Num(rule) => Value::from(number(func, name, rule, arg)?),
         Count(min) => Value::from(count_arg(func, name, min, arg)?),
+        Int => Value::from(int_arg(func, name, arg)?),
+        OptPeriod if matches!(arg, Arg::None) => Value::Null,
+        Period | OptPeriod => Value::from(period(func, name, false, arg)?),
+        Periods => Value::Array(
+            list(func, name, "a list of numbers of steps", arg)?
+                .iter()
+                .map(|a| period(func, name, true, a).map(Value::from))
+                .collect::<Result<_>>()?,
+        ),
         OptNum(_) | OptCount(_) if matches!(arg, Arg::None) => Value::Null,
         OptNum(rule) => Value::from(number(func, name, rule, arg)?),
         OptCount(min) => Value::from(count_arg(func, name, min, arg)?),
@@ -614,7 +687,12 @@ fn to_json(schedule: Schedule) -> Value {
     serde_json::to_value(schedule).unwrap_or(Value::Null)
 }
 
-fn increasing(func: &str, param: &str, xs: &[u64], strict: bool) -> Result<()> {
+fn increasing<T: PartialOrd + Copy + std::fmt::Debug>(
+    func: &str,
+    param: &str,
+    xs: &[T],
+    strict: bool,
+) -> Result<()> {
     let bad = xs
         .windows(2)
         .any(|w| if strict { w[0] >= w[1] } else { w[0] > w[1] });
@@ -642,6 +720,61 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
         ));
     }
     match schedule {
+        Constant { .. }
+        | ExpDecay { .. }
+        | StepDecay { .. }
+        | Add { .. }
+        | Mul { .. }
+        | Sub { .. }
+        | Shift { .. }
+        | PerEpoch { .. } => Ok(()),
+        Linear { start, end, .. } | Cosine { start, end, .. } | Polynomial { start, end, .. } => {
+            span(func, ("start", *start), ("end", *end))
+        }
+        Exponential { start, end, .. } => {
+            if (end / start).is_finite() {
+                return Ok(());
+            }
+            Err(Error::value(
+                func,
+                "end / start",
+                "a finite number (the values are start * (end / start) ** f)",
+                describe_num(end / start),
+            ))
+        }
+        Cyclic { low, high, .. } => span(func, ("low", *low), ("high", *high)),
+        Tanh {
+            start, end, lb, ub, ..
+        } => {
+            if lb >= ub {
+                return Err(Error::value(
+                    func,
+                    "lb",
+                    format!("below ub ({})", describe_num(*ub)),
+                    describe_num(*lb),
+                ));
+            }
+            // e^(2·lb) and e^(2·(ub − lb)) stay normal numbers; tanh is ±1 to the last bit
+            // from |x| = 20 on, so nothing is lost.
+            if lb.abs().max(ub.abs()).max(ub - lb) > 350.0 {
+                return Err(Error::value(
+                    func,
+                    "lb and ub",
+                    "within [-350, 350] and ub - lb <= 350",
+                    format!("lb={}, ub={}", describe_num(*lb), describe_num(*ub)),
+                ));
+            }
+            span(func, ("start", *start), ("end", *end))
+        }
+        Div { right, .. } => match **right {
+            Constant { value: 0.0 } => Err(Error::value(
+                func,
+                "right",
+                "a denominator other than the constant 0",
+                "0",
+            )),
+            _ => Ok(()),
+        },
         Multistep { milestones, .. } => increasing(func, "milestones", milestones, false),
         PiecewiseConstant { boundaries, values } => {
             if values.len() != boundaries.len() + 1 {
@@ -660,20 +793,43 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
                 return Err(Error::value(func, "points", "a non-empty list", "[]"));
             }
             let steps: Vec<u64> = points.iter().map(|p| p.0).collect();
-            increasing(func, "points", &steps, true)
+            increasing(func, "points", &steps, true)?;
+            points
+                .windows(2)
+                .try_for_each(|w| span(func, ("a value", w[0].1), ("the next", w[1].1)))
         }
         OneCycle {
+            max_lr,
             total_steps,
             pct_start,
+            div_factor,
+            final_div_factor,
             three_phase,
             ..
+        } => {
+            one_cycle_phases(func, *total_steps, *pct_start, *three_phase)?;
+            let last = max_lr / div_factor / final_div_factor;
+            if (max_lr / div_factor).is_finite() && last.is_finite() {
+                return Ok(());
+            }
+            Err(Error::value(
+                func,
+                "max_lr / div_factor / final_div_factor",
+                "finite at every phase",
+                describe_num(last),
+            ))
         }
-        | OneCycleMomentum {
+        OneCycleMomentum {
             total_steps,
+            base,
+            max,
             pct_start,
             three_phase,
             ..
-        } => one_cycle_phases(func, *total_steps, *pct_start, *three_phase),
+        } => {
+            one_cycle_phases(func, *total_steps, *pct_start, *three_phase)?;
+            span(func, ("base", *base), ("max", *max))
+        }
         Wsd {
             peak,
             total_steps,
@@ -703,7 +859,7 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
                     ),
                 ));
             }
-            Ok(())
+            span(func, ("peak", *peak), ("final", *r#final))
         }
         Warmup {
             then, start, shape, ..
@@ -721,7 +877,7 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
                     ),
                 ));
             }
-            Ok(())
+            span(func, ("start", *start), ("then(0)", target))
         }
         Join {
             schedules,
@@ -751,17 +907,43 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
             "given when warmup_steps is 0",
             "None",
         )),
-        Restarts { schedule, .. } => match schedule.total_steps() {
-            Some(n) if n >= 1 => Ok(()),
-            other => Err(Error::value(
-                func,
-                "schedule",
-                "a finite schedule of at least one step",
-                other.map_or("an endless schedule".to_owned(), |n| {
-                    format!("total_steps={n}")
-                }),
-            )),
-        },
+        InverseSqrt { .. } => Ok(()),
+        Restarts {
+            schedule,
+            decay,
+            limit,
+            ..
+        } => {
+            if let Some(n) = schedule.total_steps().filter(|&n| n == 0) {
+                return Err(Error::value(
+                    func,
+                    "schedule",
+                    "a finite schedule of at least one step",
+                    format!("total_steps={n}"),
+                ));
+            }
+            if schedule.total_steps().is_none() {
+                return Err(Error::value(
+                    func,
+                    "schedule",
+                    "a finite schedule of at least one step",
+                    "an endless schedule",
+                ));
+            }
+            // The last cycle's height is decay^(limit - 1); unlimited, decay > 1 is an endless
+            // geometric growth, which may overflow (the rule of the module documentation).
+            let overflows =
+                *decay > 1.0 && limit.is_some_and(|l| !decay.powf((l - 1) as f64).is_finite());
+            if overflows {
+                return Err(Error::value(
+                    func,
+                    "decay",
+                    "such that decay ** (limit - 1) is finite (the cycles' heights grow as decay ** i)",
+                    describe_num(*decay),
+                ));
+            }
+            Ok(())
+        }
         Noise {
             pct,
             std,
@@ -797,13 +979,26 @@ fn validate(func: &str, schedule: &Schedule) -> Result<()> {
             )),
             _ => Ok(()),
         },
-        _ => Ok(()),
     }
 }
 
-fn first_positive(func: &str, param: &str, xs: &[u64]) -> Result<()> {
+/// The values between two end values `a` and `b` are computed from `b − a`, which must be
+/// finite for them to be.
+fn span(func: &str, (a_name, a): (&str, f64), (b_name, b): (&str, f64)) -> Result<()> {
+    if (b - a).is_finite() {
+        return Ok(());
+    }
+    Err(Error::value(
+        func,
+        &format!("{b_name} - {a_name}"),
+        "a finite number (the values in between are computed from it)",
+        format!("{a_name}={}, {b_name}={}", describe_num(a), describe_num(b)),
+    ))
+}
+
+fn first_positive<T: Default + PartialEq>(func: &str, param: &str, xs: &[T]) -> Result<()> {
     match xs.first() {
-        Some(0) => Err(Error::value(
+        Some(x) if *x == T::default() => Err(Error::value(
             func,
             param,
             "positive (a boundary at 0 skips a schedule)",

@@ -295,10 +295,12 @@ fn batches_broadcast_and_evaluate_row_by_row() {
 #[test]
 fn every_validation_rule_names_function_parameter_rule_and_value() {
     let cases = [
-        ("cosine(1.0, 0.0, 0)", "cosine(): steps must be a positive integer, got 0"),
-        ("cosine(1.0, 0.0, -3)", "cosine(): steps must be a positive integer, got -3"),
-        ("cosine(1.0, 0.0, 2.5)", "cosine(): steps must be a positive integer, got 2.5"),
-        ("cosine(1.0, 0.0, 1e300)", "cosine(): steps must be an integer below 2**53, got 1e+300"),
+        ("cosine(1.0, 0.0, 0)", "cosine(): steps must be a positive number, got 0"),
+        ("cosine(1.0, 0.0, -3)", "cosine(): steps must be a positive number, got -3"),
+        ("linear(1.0, 0.0, 2.5)", "linear(): steps must be a positive integer, got 2.5"),
+        ("cosine(1.0, 0.0, 1e300)", "cosine(): steps must be a number below 2**53, got 1e+300"),
+        ("linear(1.0, 0.0, 1e300)", "linear(): steps must be an integer below 2**53, got 1e+300"),
+        ("join([1.0, 2.0], [-0.5])", "join(): boundaries must be a non-negative number, got -0.5"),
         ("noise(1.0, seed=9007199254740992)", "noise(): seed must be an integer below 2**53, got 9007199254740992"),
         ("cosine(1e999, 0.0, 10)", "cosine(): start must be a finite number, got inf"),
         ("cosine(1.0, 0.0, 10, k=0.0)", "cosine(): k must be a positive number, got 0"),
@@ -336,7 +338,10 @@ fn every_validation_rule_names_function_parameter_rule_and_value() {
         ("noise(constant(1.0), start=5, end=5)", "noise(): end must be greater than start (5), got 5"),
         ("constant(1.0).clip()", "clip(): lo or hi must be given, got neither"),
         ("constant(1.0).clip(lo=2.0, hi=1.0)", "clip(): lo must be at most hi (1), got 2"),
-        ("constant(1.0).shift(-1)", "shift(): n must be a non-negative integer, got -1"),
+        ("constant(1.0).shift(1.5)", "shift(): n must be an integer below 2**53 in magnitude, got 1.5"),
+        ("constant(1.0) / 0", "div(): right must be a denominator other than the constant 0, got 0"),
+        ("cosine(1e308, -1e308, 10)", "cosine(): end - start must be a finite number (the values in between are computed from it), got start=1e+308, end=-1e+308"),
+        ("restarts(linear(1.0, 0.0, 5), decay=1e10, limit=40)", "restarts(): decay must be such that decay ** (limit - 1) is finite (the cycles' heights grow as decay ** i), got 10000000000"),
         ("constant(1.0).per_epoch(0)", "per_epoch(): steps_per_epoch must be a positive integer, got 0"),
         ("stack([])", "stack(): schedules must be a non-empty list, got []"),
         ("stack([cosine([1.0, 2.0], 0.0, 5)])", "stack(): schedules must be a single schedule, got a batch"),
@@ -426,7 +431,7 @@ fn repr_reads_back_and_json_round_trips() {
         Err(crate::Error::value(
             "cosine",
             "steps",
-            "a positive integer",
+            "a positive number",
             "0"
         ))
     );
@@ -449,5 +454,273 @@ fn floats_print_as_python_repr() {
     ];
     for (x, text) in cases {
         assert_eq!(py_float(x), text);
+    }
+}
+
+/// One example of every variant; the exhaustive match makes a new variant fail to build here
+/// until it has an example, and the example must come through the table and `validate`.
+#[test]
+fn every_variant_has_a_table_row_and_validation() {
+    use super::signature::params;
+    let examples = [
+        "constant(1.0)",
+        "linear(1.0, 0.0, 4)",
+        "cosine(1.0, 0.0, 4)",
+        "exponential(1.0, 0.5, 4)",
+        "tanh(1.0, 0.0, 4)",
+        "exp_decay(1.0, 0.5)",
+        "polynomial(1.0, 0.0, 4)",
+        "step_decay(1.0, 2)",
+        "multistep(1.0, [2])",
+        "piecewise_constant([2], [1.0, 0.5])",
+        "piecewise_linear([(0, 1.0), (4, 0.0)])",
+        "inverse_sqrt(1.0, 4)",
+        "cyclic(0.1, 1.0, 4)",
+        "one_cycle(1.0, 10)",
+        "one_cycle_momentum(10)",
+        "wsd(1.0, 10, 2, 2)",
+        "warmup(2, 1.0)",
+        "join([1.0, 0.5], [2])",
+        "restarts(linear(1.0, 0.0, 4))",
+        "noise(constant(1.0))",
+        "constant(1.0) + 1.0",
+        "constant(1.0) * 2.0",
+        "constant(1.0) - 2.0",
+        "constant(1.0) / 2.0",
+        "constant(1.0).clip(lo=0.0)",
+        "constant(1.0).shift(-2)",
+        "constant(1.0).per_epoch(2)",
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for text in examples {
+        use Schedule::*;
+        let name = match s(text) {
+            Constant { .. } => "constant",
+            Linear { .. } => "linear",
+            Cosine { .. } => "cosine",
+            Exponential { .. } => "exponential",
+            Tanh { .. } => "tanh",
+            ExpDecay { .. } => "exp_decay",
+            Polynomial { .. } => "polynomial",
+            StepDecay { .. } => "step_decay",
+            Multistep { .. } => "multistep",
+            PiecewiseConstant { .. } => "piecewise_constant",
+            PiecewiseLinear { .. } => "piecewise_linear",
+            InverseSqrt { .. } => "inverse_sqrt",
+            Cyclic { .. } => "cyclic",
+            OneCycle { .. } => "one_cycle",
+            OneCycleMomentum { .. } => "one_cycle_momentum",
+            Wsd { .. } => "wsd",
+            Warmup { .. } => "warmup",
+            Join { .. } => "join",
+            Restarts { .. } => "restarts",
+            Noise { .. } => "noise",
+            Add { .. } => "add",
+            Mul { .. } => "mul",
+            Sub { .. } => "sub",
+            Div { .. } => "div",
+            Clip { .. } => "clip",
+            Shift { .. } => "shift",
+            PerEpoch { .. } => "per_epoch",
+        };
+        assert!(params(name).is_some(), "{name} has no table row");
+        assert!(s(text).to_json().contains(&format!("\"kind\":\"{name}\"")));
+        seen.insert(name);
+    }
+    assert_eq!(seen.len(), examples.len(), "one example per variant");
+}
+
+#[test]
+fn subtraction_division_negation_and_negative_shift() {
+    let c = "cosine(1.0, 0.1, 10)";
+    let base = s(c);
+    for t in [0.0, 3.0, 4.5, 12.0] {
+        let v = base.value(t);
+        assert_eq!(s(&format!("1.0 - {c}")).value(t), 1.0 - v);
+        assert_eq!(s(&format!("{c} / 4.0")).value(t), v / 4.0);
+        assert_eq!(s(&format!("2.0 / {c}")).value(t), 2.0 / v);
+        assert_eq!(s(&format!("-{c}")).value(t), -v);
+        assert_eq!(s(&format!("{c}.shift(-3)")).value(t), base.value(t + 3.0));
+        assert_eq!(s(&format!("{c} - {c}")).value(t), 0.0);
+    }
+    // Python's precedence and left associativity.
+    assert_eq!(s("8.0 - 2.0 - 1.0").value(0.0), 5.0);
+    assert_eq!(s("8.0 / 2.0 / 2.0").value(0.0), 2.0);
+    assert_eq!(s("1.0 - -2.0 * 3.0").value(0.0), 7.0);
+    assert_eq!(s(&format!("{c}.shift(-3)")).total_steps(), Some(7));
+    assert_eq!(s(&format!("{c}.shift(-30)")).total_steps(), Some(0));
+    let mut out = vec![0.0; 20];
+    s(&format!("{c}.shift(-3)")).fill(2, &mut out);
+    for (i, v) in out.iter().enumerate() {
+        assert_eq!(*v, base.value(i as f64 + 5.0));
+    }
+    for text in [
+        "1.0 - cosine(1.0, 0.1, 10)",
+        "(cosine(1.0, 0.1, 10) - 1.0) / 3.0",
+        "-1.0 * (cosine(1.0, 0.1, 10) - 2.0 / linear(1.0, 2.0, 4))",
+        "cosine(1.0, 0.1, 10) - (1.0 - 2.0)",
+        "cosine(1.0, 0.1, 10).shift(-3)",
+    ] {
+        assert_eq!(s(text).to_string(), text);
+    }
+}
+
+/// Issue 16: every call returns after a bounded amount of work, whatever the parameters.
+#[test]
+fn restarts_settle_their_cycle_for_extreme_mul_and_steps() {
+    let steps = [0.0, 5.0, 10.0, 11.0, 1e5, 1e12, 1e15, 9e15, 1e300, f64::MAX];
+    for mul in [
+        1.0 + 1e-15,
+        1.0 + 1e-12,
+        1.0000001,
+        1.5,
+        3.7,
+        1e10,
+        1e300,
+        1e308,
+        f64::MAX,
+    ] {
+        for len in [1, 10, 12_345] {
+            let r = s(&format!(
+                "restarts(cosine(1.0, 0.0, {len}), mul={mul:e}, decay=0.5)"
+            ));
+            for t in steps {
+                let v = r.value(t);
+                assert!(v.is_finite() && (0.0..=1.0).contains(&v), "{mul} {t} {v}");
+            }
+            let mut out = vec![0.0; 300];
+            for start in [0, 1 << 40, (1 << 53) - 100] {
+                r.fill(start, &mut out);
+                for (i, v) in out.iter().enumerate() {
+                    assert_eq!(*v, r.value((start + i as u64) as f64));
+                }
+            }
+        }
+    }
+    // A huge mul: cycle 1 starts at len0 and never ends.
+    let r = s("restarts(cosine(1.0, 0.0, 10), mul=1e308)");
+    assert_eq!(
+        at("restarts(cosine(1.0, 0.0, 10), mul=1e308)", &[10.0]),
+        [1.0]
+    );
+    assert!(r.value(1e300) > 0.99);
+}
+
+/// Issue 16: no NaN from valid input.
+#[test]
+fn zero_times_overflow_is_zero_and_overflowing_spans_are_rejected() {
+    assert_eq!(at("step_decay(0.0, 2, gamma=2.0)", &[1e6]), [0.0]);
+    assert_eq!(at("exp_decay(0.0, 10.5)", &[1e6]), [0.0]);
+    assert_eq!(at("multistep(0.0, [1, 2], gamma=1e300)", &[5.0]), [0.0]);
+    assert_eq!(at("constant(0.0) * exp_decay(1.0, 10.5)", &[1e6]), [0.0]);
+    let wide = s("cosine(0.1, -1e308, 700)");
+    let mut out = vec![0.0; 800];
+    wide.fill(0, &mut out);
+    assert!(out.iter().all(|v| v.is_finite()));
+    for text in [
+        "cosine(1e308, -1e308, 10)",
+        "linear(-1e308, 1e308, 10)",
+        "exponential(1e-300, 1e300, 10)",
+        "warmup(5, 1e308, start=-1e308)",
+        "one_cycle(1e300, 10, div_factor=1e-10)",
+        "cosine(1.0, 0.0, 10) / 0.0",
+    ] {
+        err(text);
+    }
+    assert!(s("cosine(1.0, 0.0, 1000, k=200.0)")
+        .value(500.0)
+        .is_finite());
+}
+
+/// Issue 13 item 1: cycles of any positive real number of steps; whole numbers stay exact.
+#[test]
+fn real_valued_periods() {
+    use std::f64::consts::PI;
+    let c = s("cosine(1.0, 0.0, 170.5)");
+    assert_eq!(c.total_steps(), Some(171));
+    assert_eq!(c.period(), Some(170.5));
+    assert!(close(c.value(85.25), 0.5));
+    assert_eq!(c.value(170.0), 0.5 * (1.0 + (PI * 170.0 / 170.5).cos()));
+    assert_eq!(c.value(171.0), 0.0);
+    // restarts repeats it every 170.5 steps exactly: step 341 is 0.0 into cycle 2.
+    let r = s("restarts(cosine(1.0, 0.0, 170.5))");
+    assert_eq!(r.value(341.0), 1.0);
+    assert!(close(r.value(171.0), c.value(0.5)));
+    let grown = s("restarts(cosine(1.0, 0.0, 10.5), mul=1.5, limit=3)");
+    assert_eq!(grown.period(), Some(10.5 * (1.0 + 1.5 + 2.25)));
+    assert_eq!(grown.total_steps(), Some(50));
+    let cyc = s("cyclic(0.0, 1.0, 2.5)");
+    assert_eq!(
+        at("cyclic(0.0, 1.0, 2.5)", &[0.0, 2.5, 5.0]),
+        [0.0, 1.0, 0.0]
+    );
+    let j = s("join([linear(1.0, 0.0, 4), constant(0.5)], [2.5])");
+    assert_eq!(
+        at(
+            "join([linear(1.0, 0.0, 4), constant(0.5)], [2.5])",
+            &[2.0, 3.0]
+        ),
+        [0.5, 0.5]
+    );
+    for (schedule, text) in [
+        (&c, "cosine(1.0, 0.0, 170.5)"),
+        (&cyc, "cyclic(0.0, 1.0, 2.5)"),
+        (&j, "join([linear(1.0, 0.0, 4), 0.5], [2.5])"),
+        (&r, "restarts(cosine(1.0, 0.0, 170.5))"),
+    ] {
+        let mut out = vec![0.0; 700];
+        schedule.fill(3, &mut out);
+        for (i, v) in out.iter().enumerate() {
+            assert_eq!(*v, schedule.value(3.0 + i as f64), "{text} at {i}");
+        }
+        assert_eq!(s(text).to_string(), schedule.to_string());
+    }
+    // Whole numbers keep their integer text forms.
+    assert_eq!(
+        s("cosine(1.0, 0.0, 10.0)").to_string(),
+        "cosine(1.0, 0.0, 10)"
+    );
+    assert!(s("cosine(1.0, 0.0, 10)")
+        .to_json()
+        .contains("\"steps\":10,"));
+}
+
+/// The fast paths of `fill` (runs, combinators block by block, epochs) equal `value` bit for bit.
+#[test]
+fn fast_fills_equal_values() {
+    for text in [
+        "exp_decay(0.1, 0.9, every=7)",
+        "exp_decay(0.1, 0.999)",
+        "step_decay(0.0, 1, gamma=1.5)",
+        "exponential(0.1, 0.001, 9000)",
+        "cyclic(0.01, 0.1, 700, mode='exp_range', gamma=0.9999)",
+        "tanh(0.1, 0.001, 9000.5)",
+        "tanh(0.1, 0.001, 9000, lb=-300.0, ub=50.0)",
+        "step_decay(0.1, 5, gamma=0.5)",
+        "0.5 * cosine(0.1, 0.0, 9000) + 0.01",
+        "0.2 - cosine(0.1, 0.0, 9000)",
+        "cosine(0.1, 0.0, 9000) / linear(1.0, 2.0, 9000)",
+        "cyclic(0.5, 1.0, 300) * cosine(0.1, 0.0, 9000)",
+        "cosine(0.1, 0.0, 9000).clip(lo=0.02, hi=0.08)",
+        "cosine(0.1, 0.0, 9000).clip(hi=0.08)",
+        "(cosine(0.1, 0.0, 9000) - 0.05).clip(lo=0.0)",
+        "cosine(0.1, 0.0, 90).per_epoch(100)",
+        "tanh(0.1, 0.001, 9000).per_epoch(3)",
+        "(linear(0.0, 1.0, 5) / linear(0.0, 1.0, 5)).clip(hi=1.0)",
+        "linear(0.0, 1.0, 5) / linear(0.0, 1.0, 5)",
+    ] {
+        let schedule = s(text);
+        for start in [0u64, 3, 4095, 8999] {
+            let mut out = vec![0.0; 10_000];
+            schedule.fill(start, &mut out);
+            for (i, v) in out.iter().enumerate() {
+                let want = schedule.value((start + i as u64) as f64);
+                assert!(
+                    v.to_bits() == want.to_bits(),
+                    "{text} at {}: {v} vs {want}",
+                    start + i as u64
+                );
+            }
+        }
     }
 }
