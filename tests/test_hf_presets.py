@@ -16,9 +16,7 @@ from hypothesis import strategies as st
 transformers = pytest.importorskip("transformers")
 
 PEAK = 0.1
-SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 warmups = st.integers(0, 30)
 totals = st.integers(1, 90)
