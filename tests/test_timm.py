@@ -35,22 +35,49 @@ def _opt() -> torch.optim.Optimizer:
     return torch.optim.SGD(groups, lr=PEAK)
 
 
-def _drive(create: Any, kwargs: dict[str, Any], extra: int = 3) -> tuple[list[list[float]], int]:
+def _drive(
+    create: Any, kwargs: dict[str, Any], extra: int = 3
+) -> tuple[list[tuple[int, list[float]]], int]:
     """The rates after construction and after every call of timm's loop, for the returned
-    number of epochs and ``extra`` more."""
+    number of epochs and ``extra`` more, each with the step that wrote them (-1: none yet)."""
     opt = _opt()
     sched, num_epochs = create(opt, **kwargs)
     upe = kwargs.get("updates_per_epoch", 0) or 2
-    out = [[float(g["lr"]) for g in opt.param_groups]]
+    per_update = kwargs.get("step_on_epochs", True) is False
+    written = -1
+    out = [(written, [float(g["lr"]) for g in opt.param_groups])]
     updates = 0
     for epoch in range(num_epochs + extra):
         for _ in range(upe):
             updates += 1
             sched.step_update(num_updates=updates, metric=1.0)
-            out.append([float(g["lr"]) for g in opt.param_groups])
+            written = updates if per_update else written
+            out.append((written, [float(g["lr"]) for g in opt.param_groups]))
         sched.step(epoch + 1, 1.0 / (1 + epoch % 5))
-        out.append([float(g["lr"]) for g in opt.param_groups])
+        written = written if per_update else epoch + 1
+        out.append((written, [float(g["lr"]) for g in opt.param_groups]))
     return out, num_epochs
+
+
+def _cycle_boundary(kwargs: dict[str, Any], t: int) -> bool:
+    """Whether step ``t`` starts a cycle of a growing length (``cycle_mul != 1``). There both
+    libraries find the cycle in floating point, each rounding either way: timm's
+    ``floor(log(1 + t (mul - 1) / T, mul))`` (``log(243, 3)`` is 4.999…, which keeps a tanh
+    at the end of the last cycle), lrcore's cycle start ``T (mul**i - 1) / (mul - 1)`` (which
+    can land a hair after the exact start ``T`` for ``i = 1``)."""
+    mul = kwargs.get("cycle_mul", 1.0)
+    if kwargs["sched"] not in ("cosine", "tanh", "poly") or mul == 1.0:
+        return False
+    scale = 1 if kwargs.get("step_on_epochs", True) else kwargs["updates_per_epoch"]
+    t_initial, warmup = (
+        kwargs.get("num_epochs", 300) * scale,
+        kwargs.get("warmup_epochs", 0) * scale,
+    )
+    u = t - warmup if kwargs.get("warmup_prefix") else t
+    starts = [
+        t_initial * (mul**i - 1) / (mul - 1) for i in range(1, kwargs.get("cycle_limit", 1) + 1)
+    ]
+    return any(abs(u - b) <= 1e-9 * b for b in starts)
 
 
 def _close(x: float, y: float) -> bool:
@@ -69,7 +96,9 @@ def _compare(kwargs: dict[str, Any]) -> None:
         return
     ours, our_epochs = _drive(lrcore.timm.create_scheduler_v2, kwargs)
     assert our_epochs == their_epochs
-    for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+    for i, ((t, a), (_, b)) in enumerate(zip(ours, theirs, strict=True)):
+        if _cycle_boundary(kwargs, t):
+            continue
         for g, (x, y) in enumerate(zip(a, b)):
             assert _close(x, y), f"call {i} group {g}: lrcore {x!r} vs timm {y!r} ({kwargs})"
 
@@ -213,7 +242,7 @@ def test_noise_follows_timm_parameters(sched: str) -> None:
     theirs, _ = _drive(timm_factory.create_scheduler_v2, {**kwargs, "noise": [0.25, 0.75]})
     ours, _ = _drive(lrcore.timm.create_scheduler_v2, {**kwargs, "noise": [0.25, 0.75]})
     moved = 0
-    for a, b, c in zip(ours, theirs, clean, strict=True):
+    for (_, a), (_, b), (_, c) in zip(ours, theirs, clean, strict=True):
         if b == c:  # timm left this call alone (outside the range, or an update step)
             assert all(_close(x, y) for x, y in zip(a, c)), (a, c)
         else:
