@@ -66,7 +66,7 @@ def _cycle_boundary(kwargs: dict[str, Any], t: int) -> bool:
     at the end of the last cycle), lrcore's cycle start ``T (mul**i - 1) / (mul - 1)`` (which
     can land a hair after the exact start ``T`` for ``i = 1``)."""
     mul = kwargs.get("cycle_mul", 1.0)
-    if kwargs["sched"] not in ("cosine", "tanh", "poly") or mul == 1.0:
+    if kwargs.get("sched", "cosine") not in ("cosine", "tanh", "poly") or mul == 1.0:
         return False
     scale = 1 if kwargs.get("step_on_epochs", True) else kwargs["updates_per_epoch"]
     t_initial, warmup = (
