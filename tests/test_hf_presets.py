@@ -1,7 +1,10 @@
 """``lrcore.hf.get_scheduler`` against ``transformers.get_scheduler`` (issue 17 item 1): every
 name of transformers' ``SchedulerType``, random argument sets (hypothesis) including
 non-integral cycles, a negative stable phase and no warm-up, two param groups, and the rate of
-every step within 1e-12 relative (plus 1e-15 of the peak, the rounding of values near 0)."""
+every step within 1e-12 relative plus 1e-14 of the peak: values near 0 keep the rounding of
+the peak, and a cycle much shorter than a step, hundreds of times over (``num_training_steps``
+below ``num_warmup_steps``), loses a few more ulps of phase (``t - i * period``) than
+transformers' ``2 pi num_cycles t / length``."""
 
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ def _check(name: str, warmup: int | None, total: int | None, kwargs: Any, n: int
     ours, sched = _lrs(lrcore.hf.get_scheduler, name, args, metrics)
     for t, (a, b) in enumerate(zip(ours, theirs)):
         for g, (x, y) in enumerate(zip(a, b)):
-            assert abs(x - y) <= 1e-12 * abs(y) + 1e-15 * PEAK, f"{name} step {t} group {g}"
+            assert abs(x - y) <= 1e-12 * abs(y) + 1e-14 * PEAK, f"{name} step {t} group {g}"
     return sched
 
 
@@ -65,24 +68,37 @@ def test_linear(warmup: int, total: int) -> None:
     _check("linear", warmup, total, None, warmup + total + 10)
 
 
-@SETTINGS
-@given(warmup=warmups, total=totals, num_cycles=cycles)
-def test_cosine(warmup: int, total: int, num_cycles: float) -> None:
-    _check("cosine", warmup, warmup + total, {"num_cycles": num_cycles}, warmup + total + 20)
+def _training_steps(warmup: int, total: int, short: bool) -> int:
+    """``warmup + total``, or (``short``) fewer steps than the warm-up."""
+    return warmup - 1 - total % warmup if short and warmup else warmup + total
 
 
 @SETTINGS
-@given(warmup=warmups, total=totals, num_cycles=cycles)
-def test_cosine_with_restarts(warmup: int, total: int, num_cycles: float) -> None:
-    kwargs = {"num_cycles": num_cycles}
-    _check("cosine_with_restarts", warmup, warmup + total, kwargs, warmup + total + 20)
+@given(warmup=warmups, total=totals, num_cycles=cycles, short=st.booleans())
+def test_cosine(warmup: int, total: int, num_cycles: float, short: bool) -> None:
+    t = _training_steps(warmup, total, short)
+    _check("cosine", warmup, t, {"num_cycles": num_cycles}, warmup + total + 20)
 
 
 @SETTINGS
-@given(warmup=warmups, total=totals, lr_end=st.floats(0.0, 0.09), power=st.floats(0.1, 4.0))
-def test_polynomial(warmup: int, total: int, lr_end: float, power: float) -> None:
+@given(warmup=warmups, total=totals, num_cycles=cycles, short=st.booleans())
+def test_cosine_with_restarts(warmup: int, total: int, num_cycles: float, short: bool) -> None:
+    t = _training_steps(warmup, total, short)
+    _check("cosine_with_restarts", warmup, t, {"num_cycles": num_cycles}, warmup + total + 20)
+
+
+@SETTINGS
+@given(
+    warmup=warmups,
+    total=totals,
+    lr_end=st.floats(0.0, 0.09),
+    power=st.floats(0.1, 4.0),
+    short=st.booleans(),
+)
+def test_polynomial(warmup: int, total: int, lr_end: float, power: float, short: bool) -> None:
     kwargs = {"lr_end": lr_end, "power": power}
-    _check("polynomial", warmup, warmup + total, kwargs, warmup + total + 10)
+    t = _training_steps(warmup, total, short)
+    _check("polynomial", warmup, t, kwargs, warmup + total + 10)
 
 
 @SETTINGS

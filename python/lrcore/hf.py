@@ -102,12 +102,15 @@ def _polynomial(
     if not lr_init > lr_end:
         raise ValueError(f"lr_end ({lr_end}) must be smaller than initial lr ({lr_init})")
     decay = num_training_steps - num_warmup_steps
-    if decay <= 0:
+    if decay == 0:
         raise ValueError(
-            "get_scheduler(): polynomial needs num_training_steps > num_warmup_steps "
+            "get_scheduler(): polynomial needs num_training_steps != num_warmup_steps "
             f"(transformers divides by zero), got {num_training_steps} and {num_warmup_steps}"
         )
-    after = lr.polynomial(lr_init, lr_end, decay, power) * (1.0 / lr_init)
+    if decay < 0:  # the warm-up outlasts training: lr_end from its end on
+        after = lr.constant(lr_end / lr_init)
+    else:
+        after = lr.polynomial(lr_init, lr_end, decay, power) * (1.0 / lr_init)
     return _with_warmup(num_warmup_steps, after)
 
 
