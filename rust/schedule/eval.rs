@@ -30,7 +30,7 @@ fn geometric(start: f64, gamma: f64, n: f64) -> f64 {
 /// torch OneCycleLR's `_annealing_cos` / `_annealing_linear`, in torch's operation order.
 fn anneal(kind: Anneal, start: f64, end: f64, pct: f64) -> f64 {
     match kind {
-        Anneal::Cos => end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0),
+        Anneal::Cos => end + (start - end) / 2.0 * (kernels::cos_0_pi(PI * pct) + 1.0),
         Anneal::Linear => (end - start) * pct + start,
     }
 }
@@ -335,6 +335,26 @@ fn fill_runs(start: u64, out: &mut [f64], run: u64, value: impl Fn(u64) -> f64) 
             .map_or(out.len(), |n| done.saturating_add(n))
             .min(out.len());
         out[done..end].fill(value(k));
+        done = end;
+    }
+}
+
+/// Writes steps `start, start + 1, …` segment by segment between sorted `bounds`:
+/// `write(i, piece, t)` for the piece starting at step `t` where `i` bounds are `<= t`.
+fn fill_segments(
+    start: u64,
+    out: &mut [f64],
+    bounds: &[u64],
+    mut write: impl FnMut(usize, &mut [f64], u64),
+) {
+    let mut done = 0usize;
+    while done < out.len() {
+        let t = start + done as u64;
+        let i = bounds.partition_point(|&b| b <= t);
+        let end = bounds.get(i).map_or(out.len(), |&b| {
+            usize::try_from(b - t).map_or(out.len(), |n| done.saturating_add(n).min(out.len()))
+        });
+        write(i, &mut out[done..end], t);
         done = end;
     }
 }
@@ -820,7 +840,11 @@ impl Schedule {
                 end,
                 steps,
                 k,
-            } => kernels::for_steps(start, out, |t| kernels::cosine(t, *from, *end, *steps, *k)),
+            } => {
+                let (span, k) = ((*from, *end), *k);
+                let steps = (*steps, kernels::pow(*steps, k));
+                kernels::for_steps(start, out, |t| kernels::cosine_k(t, span, steps, k));
+            }
             Tanh {
                 start: from,
                 end,
@@ -864,6 +888,61 @@ impl Schedule {
                 } else {
                     kernels::for_steps(start, out, |t| cycle(t, 1.0));
                 }
+            }
+            OneCycle {
+                max_lr,
+                total_steps,
+                pct_start,
+                anneal,
+                div_factor,
+                final_div_factor,
+                three_phase,
+            } => {
+                let initial = max_lr / div_factor;
+                let points = [initial, *max_lr, initial / final_div_factor];
+                let (total, pct, kind, three) = (*total_steps, *pct_start, *anneal, *three_phase);
+                kernels::for_steps(start, out, |t| {
+                    one_cycle_value(t, total, pct, kind, three, points)
+                });
+            }
+            OneCycleMomentum {
+                total_steps,
+                base,
+                max,
+                pct_start,
+                anneal,
+                three_phase,
+            } => {
+                let points = [*max, *base, *max];
+                let (total, pct, kind, three) = (*total_steps, *pct_start, *anneal, *three_phase);
+                kernels::for_steps(start, out, |t| {
+                    one_cycle_value(t, total, pct, kind, three, points)
+                });
+            }
+            // Constant between milestones / boundaries: one value a segment.
+            Multistep {
+                start: from,
+                milestones,
+                gamma,
+            } => fill_segments(start, out, milestones, |i, piece, _| {
+                piece.fill(geometric(*from, *gamma, i as f64))
+            }),
+            PiecewiseConstant { boundaries, values } => {
+                fill_segments(start, out, boundaries, |i, piece, _| piece.fill(values[i]))
+            }
+            // Linear between points: one interpolation loop a segment.
+            PiecewiseLinear { points } => {
+                let steps: Vec<u64> = points.iter().map(|p| p.0).collect();
+                fill_segments(start, out, &steps, |i, piece, t| {
+                    if i == 0 || i == points.len() {
+                        piece.fill(points[i.saturating_sub(1)].1);
+                    } else {
+                        let ((s0, v0), (s1, v1)) = (points[i - 1], points[i]);
+                        kernels::for_steps(t, piece, |t| {
+                            v0 + (v1 - v0) * (t - s0 as f64) / (s1 - s0) as f64
+                        });
+                    }
+                })
             }
             // Constant over runs of `every` steps: one power a run.
             ExpDecay {
