@@ -30,7 +30,8 @@ fn geometric(start: f64, gamma: f64, n: f64) -> f64 {
 /// torch OneCycleLR's `_annealing_cos` / `_annealing_linear`, in torch's operation order.
 fn anneal(kind: Anneal, start: f64, end: f64, pct: f64) -> f64 {
     match kind {
-        Anneal::Cos => end + (start - end) / 2.0 * (kernels::cos_0_pi(PI * pct) + 1.0),
+        // The platform's cos, as torch's math.cos: OneCycleLR's rates are matched bit for bit.
+        Anneal::Cos => end + (start - end) / 2.0 * ((PI * pct).cos() + 1.0),
         Anneal::Linear => (end - start) * pct + start,
     }
 }
