@@ -8,6 +8,7 @@ cycle (``t - i * period``, against transformers' ``2 pi num_cycles t / length``)
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import lrcore.hf
@@ -217,3 +218,29 @@ def test_negative_min_lr_is_clipped_where_transformers_clips() -> None:
 def test_greedy_is_transformers_own() -> None:
     sched = _check("greedy", None, None, {"patience": 2, "smooth": True}, 60)
     assert isinstance(sched, transformers.optimization.GreedyLR)
+
+
+def _layerwise_lrs(get_scheduler: Any, n: int) -> tuple[list[list[float]], Any]:
+    from transformers.trainer_pt_utils import LayerWiseDummyOptimizer
+
+    # one parameter: with two, transformers' LayerWiseDummyScheduler returns two rates for its
+    # dummy optimizer's one group, which torch's strict zip refuses (torch 2.15)
+    params = [torch.nn.Parameter(torch.ones(2))]
+    inner = {p: torch.optim.SGD([p], lr=PEAK) for p in params}
+    sched = get_scheduler("cosine", LayerWiseDummyOptimizer(inner, lr=PEAK), 3, 20)
+    out = []
+    for _ in range(n):
+        out.append([float(o.param_groups[0]["lr"]) for o in inner.values()])
+        sum((p * p).sum() for p in params).backward()  # each gradient's hook steps its scheduler
+    return out, sched
+
+
+def test_layerwise_optimizer_as_transformers() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch: a scheduler stepped with no optimizer step
+        theirs, _ = _layerwise_lrs(transformers.get_scheduler, 25)
+        ours, sched = _layerwise_lrs(lrcore.hf.get_scheduler, 25)
+    assert isinstance(sched, transformers.trainer_pt_utils.LayerWiseDummyScheduler)
+    for a, b in zip(ours, theirs, strict=True):
+        assert all(abs(x - y) <= 1e-12 * PEAK for x, y in zip(a, b)), (a, b)
+    assert ours[5] != ours[4]

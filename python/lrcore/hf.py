@@ -20,6 +20,7 @@ history, with no schedule for lrcore to compute, so :func:`get_scheduler` return
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
@@ -230,6 +231,31 @@ def _greedy(optimizer: Optimizer, **kwargs: Any) -> Any:
     return GreedyLR(optimizer, **kwargs)
 
 
+def _layerwise(
+    name: str,
+    optimizer: Optimizer,
+    num_warmup_steps: int | None,
+    num_training_steps: int | None,
+    scheduler_specific_kwargs: dict[str, Any] | None,
+) -> Any:
+    """transformers' layer-wise optimizers (GaLore's ``LayerWiseDummyOptimizer``), as
+    transformers handles them: one lrcore scheduler per parameter's optimizer, stepped by a
+    hook after that parameter's gradient is accumulated, behind transformers'
+    ``LayerWiseDummyScheduler``. None for any other optimizer (one cannot be that class
+    unless transformers is imported)."""
+    module = sys.modules.get("transformers.trainer_pt_utils")
+    if module is None or not isinstance(optimizer, module.LayerWiseDummyOptimizer):
+        return None
+    optimizers = optimizer.optimizer_dict
+    for param, inner in optimizers.items():
+        sched = get_scheduler(
+            name, inner, num_warmup_steps, num_training_steps, scheduler_specific_kwargs
+        )
+        if param.requires_grad:
+            param.register_post_accumulate_grad_hook(lambda _, sched=sched: sched.step())
+    return module.LayerWiseDummyScheduler(optimizer_dict=optimizers, lr=optimizer.defaults["lr"])
+
+
 def get_scheduler(
     name: str,
     optimizer: Optimizer,
@@ -239,12 +265,18 @@ def get_scheduler(
 ) -> Any:
     """transformers' ``get_scheduler``: the same names, arguments, errors and values, as an
     ``lrcore.torch.LambdaLR`` whose factor is an lrcore schedule (``reduce_lr_on_plateau``
-    gives ``lrcore.torch.ReduceLROnPlateau``, ``greedy`` transformers' own ``GreedyLR``)."""
+    gives ``lrcore.torch.ReduceLROnPlateau``, ``greedy`` transformers' own ``GreedyLR``; a
+    layer-wise optimizer gets one per parameter, as in transformers)."""
     name = getattr(name, "value", name)
     if name not in SCHEDULER_NAMES:
         raise ValueError(
             f"{name!r} is not a valid SchedulerType, please select one of {list(SCHEDULER_NAMES)}"
         )
+    layerwise = _layerwise(
+        name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs
+    )
+    if layerwise is not None:
+        return layerwise
     kwargs = dict(scheduler_specific_kwargs or {})
     if name == "constant":
         return LambdaLR(optimizer, lr.constant(1.0))
