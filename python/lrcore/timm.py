@@ -97,6 +97,7 @@ class Scheduler:
     ) -> None:
         self.optimizer = optimizer
         self.schedules = list(schedules)
+        self._all = lr.stack(self.schedules)  # every group's rate in one call
         self.t_in_epochs = t_in_epochs
         self.metric: float | None = None
         _update_groups(optimizer, initial)
@@ -117,7 +118,7 @@ class Scheduler:
             self._write(num_updates)
 
     def _write(self, t: int) -> None:
-        _update_groups(self.optimizer, [s(t) for s in self.schedules])
+        _update_groups(self.optimizer, self._all(t).tolist())
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -128,6 +129,7 @@ class Scheduler:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.schedules = [lr.from_dict(d) for d in state_dict["schedules"]]
+        self._all = lr.stack(self.schedules)
         self.t_in_epochs = bool(state_dict["t_in_epochs"])
         self.metric = state_dict.get("metric")
 
