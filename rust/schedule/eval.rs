@@ -291,11 +291,35 @@ impl RestartCycle {
     }
 
     fn value(&self, schedule: &Schedule, t: f64) -> f64 {
-        let inner = schedule.value((t - self.start) / self.scale);
+        self.lift(schedule.value(self.clock(t)))
+    }
+
+    /// The inner schedule's step at step `t`.
+    #[inline(always)]
+    fn clock(&self, t: f64) -> f64 {
+        (t - self.start) / self.scale
+    }
+
+    /// The cycle's value from the inner schedule's.
+    #[inline(always)]
+    fn lift(&self, inner: f64) -> f64 {
         if self.height == 1.0 {
             inner
         } else {
             self.end + times(self.height, inner - self.end)
+        }
+    }
+
+    /// [`RestartCycle::value`] at the steps `start, start + 1, …`: the inner clock's steps a
+    /// block at a time, evaluated by [`Schedule::eval_into`].
+    fn fill(&self, schedule: &Schedule, start: u64, out: &mut [f64]) {
+        const BLOCK: usize = 4096;
+        let mut clock = [0.0; BLOCK];
+        for (i, chunk) in out.chunks_mut(BLOCK).enumerate() {
+            let clock = &mut clock[..chunk.len()];
+            kernels::for_steps(start + (i * BLOCK) as u64, clock, |t| self.clock(t));
+            schedule.eval_into(clock, chunk);
+            map_in_place(chunk, |v| self.lift(v));
         }
     }
 }
@@ -822,7 +846,7 @@ impl Schedule {
                         Some(local) if cycle.scale == 1.0 && cycle.height == 1.0 => {
                             schedule.fill(local, piece)
                         }
-                        _ => kernels::for_steps(t, piece, |x| cycle.value(schedule, x)),
+                        _ => cycle.fill(schedule, t, piece),
                     }
                     done += piece.len();
                 }
@@ -844,7 +868,16 @@ impl Schedule {
             } => {
                 let (span, k) = ((*from, *end), *k);
                 let steps = (*steps, kernels::pow(*steps, k));
-                kernels::for_steps(start, out, |t| kernels::cosine_k(t, span, steps, k));
+                if k == 2.0 && steps.1.is_finite() {
+                    // cosine_k's own operations for timm's usual k, without its branches, so
+                    // that the loop vectorizes.
+                    let (from, end, steps_k) = (span.0, span.1, steps.1);
+                    kernels::for_steps(start, out, |t| {
+                        kernels::cosine_at(t * t / steps_k, from, end)
+                    });
+                } else {
+                    kernels::for_steps(start, out, |t| kernels::cosine_k(t, span, steps, k));
+                }
             }
             Tanh {
                 start: from,
@@ -981,6 +1014,30 @@ impl Schedule {
                 fill_runs(start, out, *run, |k| epochs[(k - first) as usize]);
             }
             _ => self.fill_each(start, out),
+        }
+    }
+
+    /// Values at the steps `ts` (any real numbers) into `out`: one loop over the formula for the
+    /// shapes a stretched clock (`restarts`) usually runs, [`Schedule::value`] otherwise.
+    fn eval_into(&self, ts: &[f64], out: &mut [f64]) {
+        match self {
+            Schedule::Cosine {
+                start,
+                end,
+                steps,
+                k,
+            } if *k == 1.0 => vectorized(
+                #[inline(always)]
+                || {
+                    for (o, &t) in out.iter_mut().zip(ts) {
+                        *o = kernels::cosine(t, *start, *end, *steps, 1.0);
+                    }
+                },
+            ),
+            _ => out
+                .iter_mut()
+                .zip(ts)
+                .for_each(|(o, &t)| *o = self.value(t)),
         }
     }
 
