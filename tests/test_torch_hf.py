@@ -112,9 +112,10 @@ def _run(
 
 
 def test_every_name_covered() -> None:
-    assert {c[0] for c in CASES} == set(lrcore.hf.SCHEDULER_NAMES)
+    # greedy (transformers' own GreedyLR) is tested in tests/test_hf_presets.py
+    assert {c[0] for c in CASES} == set(lrcore.hf.SCHEDULER_NAMES) - {"greedy"}
     names = {s.value for s in transformers.SchedulerType}
-    assert set(lrcore.hf.SCHEDULER_NAMES) == names - {"greedy"}
+    assert set(lrcore.hf.SCHEDULER_NAMES) == names
 
 
 @pytest.mark.parametrize(("name", "warmup", "total", "kwargs"), CASES)
@@ -192,11 +193,6 @@ def test_errors_as_transformers(
         assert str(ours.value) == str(theirs.value).replace(f"SchedulerType.{name.upper()}", name)
     if label in ("min_lr and min_lr_rate", "neither min_lr nor rate", "polynomial lr_end >= lr"):
         assert str(ours.value) == str(theirs.value)
-
-
-def test_greedy_not_provided() -> None:
-    with pytest.raises(ValueError, match="greedy"):
-        lrcore.hf.get_scheduler("greedy", make_opt())
 
 
 def test_wsd_both_lengths_warns_like_transformers() -> None:

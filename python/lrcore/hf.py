@@ -10,11 +10,17 @@ step early, ``warmup_stable_decay`` warms up from ``min_lr_ratio``.
 
 A cycle may last any real number of steps (``num_cycles`` need not divide the decay length):
 lrcore's cosine and ``join`` take real lengths. Where a degenerate length makes transformers
-divide by zero lrcore raises ValueError; ``greedy`` (a metric-driven scheduler) is not provided.
+divide by zero lrcore raises ValueError. A negative ``min_lr`` / ``min_lr_ratio`` is clipped at
+0 where transformers clips (``max(0, factor)``) and nowhere else.
+
+``greedy`` is transformers' own ``GreedyLR``: a metric-driven scheduler whose state is its
+history, with no schedule for lrcore to compute, so :func:`get_scheduler` returns
+``transformers.optimization.GreedyLR`` (transformers is imported only for that name).
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
@@ -43,6 +49,7 @@ SCHEDULER_NAMES = (
     "cosine_with_min_lr",
     "cosine_warmup_with_min_lr",
     "warmup_stable_decay",
+    "greedy",
 )
 
 
@@ -53,12 +60,17 @@ def _with_warmup(warmup_steps: int, after: Schedule) -> Schedule:
     return lr.join([lr.linear(0.0, 1.0, warmup_steps), after], [warmup_steps])
 
 
+def _floored(s: Schedule, ratio: float) -> Schedule:
+    """transformers' ``max(0, factor)``, which only bites where the floor ratio is negative."""
+    return s.clip(0.0) if ratio < 0 else s
+
+
 def _wave(top: float, bottom: float, length: int, num_cycles: float) -> Schedule:
-    """``bottom + (top - bottom) * (1 + cos(2 pi num_cycles t / length)) / 2`` for ever: a
-    cosine down over half a period and back up, repeated."""
+    """``max(0, bottom + (top - bottom) * (1 + cos(2 pi num_cycles t / length)) / 2)`` for
+    ever: a cosine down over half a period and back up, repeated."""
     half = length / (2 * num_cycles)
     down, up = lr.cosine(top, bottom, half), lr.cosine(bottom, top, half)
-    return lr.restarts(lr.join([down, up], [half]))
+    return _floored(lr.restarts(lr.join([down, up], [half])), bottom)
 
 
 def _decay_length(num_warmup_steps: int, num_training_steps: int) -> int:
@@ -77,11 +89,13 @@ def _cosine(num_warmup_steps: int, num_training_steps: int, num_cycles: float = 
 
 
 def _cosine_with_restarts(
-    num_warmup_steps: int, num_training_steps: int, num_cycles: int = 1
+    num_warmup_steps: int, num_training_steps: int, num_cycles: float = 1
 ) -> Schedule:
+    """Cycles of ``length / num_cycles`` steps (``num_cycles`` may be any positive real: the
+    last cycle is then cut short), then 0 from ``length`` on."""
     length = _decay_length(num_warmup_steps, num_training_steps)
-    cycle = length / num_cycles
-    return _with_warmup(num_warmup_steps, lr.restarts(lr.cosine(1.0, 0.0, cycle), limit=num_cycles))
+    cycles = lr.restarts(lr.cosine(1.0, 0.0, length / num_cycles))
+    return _with_warmup(num_warmup_steps, lr.join([cycles, lr.constant(0.0)], [length]))
 
 
 def _polynomial(
@@ -94,12 +108,15 @@ def _polynomial(
     if not lr_init > lr_end:
         raise ValueError(f"lr_end ({lr_end}) must be smaller than initial lr ({lr_init})")
     decay = num_training_steps - num_warmup_steps
-    if decay <= 0:
+    if decay == 0:
         raise ValueError(
-            "get_scheduler(): polynomial needs num_training_steps > num_warmup_steps "
+            "get_scheduler(): polynomial needs num_training_steps != num_warmup_steps "
             f"(transformers divides by zero), got {num_training_steps} and {num_warmup_steps}"
         )
-    after = lr.polynomial(lr_init, lr_end, decay, power) * (1.0 / lr_init)
+    if decay < 0:  # the warm-up outlasts training: lr_end from its end on
+        after = lr.constant(lr_end / lr_init)
+    else:
+        after = lr.polynomial(lr_init, lr_end, decay, power) * (1.0 / lr_init)
     return _with_warmup(num_warmup_steps, after)
 
 
@@ -138,13 +155,10 @@ def _cosine_warmup_with_min_lr(
     warmup_lr_rate: float | None = None,
 ) -> Schedule:
     floor = _min_lr_rate(optimizer, min_lr, min_lr_rate)
-    if num_warmup_steps < 1:
-        raise ValueError(
-            "get_scheduler(): cosine_warmup_with_min_lr needs num_warmup_steps >= 1 in lrcore "
-            "(without a warm-up transformers starts its cosine one step ahead)"
-        )
     length = _decay_length(num_warmup_steps, num_training_steps)
     decay = _wave(1.0, floor, length, num_cycles)  # its clock starts at step W - 1
+    if num_warmup_steps < 1:  # without a warm-up the cosine starts one step ahead
+        return decay.shift(-1)
     last_warmup = num_warmup_steps - 1
     start = 1.0 / num_warmup_steps if warmup_lr_rate is None else float(warmup_lr_rate)
     if last_warmup >= 1:
@@ -182,11 +196,6 @@ def _warmup_stable_decay(
     if num_stable_steps is None:
         assert num_training_steps is not None
         num_stable_steps = num_training_steps - num_warmup_steps - num_decay_steps
-    if num_stable_steps < 0:
-        raise ValueError(
-            "get_scheduler(): num_training_steps must cover num_warmup_steps + num_decay_steps, "
-            f"leaving {num_stable_steps} stable steps"
-        )
     m, warm, decay_len = float(min_lr_ratio), num_warmup_steps, num_decay_steps
     pieces: list[tuple[int, Schedule]] = []
     if warm > 0:
@@ -196,16 +205,19 @@ def _warmup_stable_decay(
             # m + (1 - m) * (1 - sqrt(1 - p)) is (m - 1) * (1 - p) ** 0.5 + 1
             "1-sqrt": lr.polynomial(m, 1.0, warm, power=0.5),
         }[warmup_type]
-        pieces.append((warm, warmup))
+        pieces.append((warm, _floored(warmup, m)))
     if num_stable_steps > 0:
         pieces.append((num_stable_steps, lr.constant(1.0)))
-    if decay_len > 0:
+    # A negative stable length (num_training_steps < W + D) starts the decay that far into it.
+    ahead = min(num_stable_steps, 0)
+    if decay_len + ahead > 0:
         decay = {
             "linear": lr.linear(1.0, m, decay_len),
             "cosine": _wave(1.0, m, decay_len, num_cycles),
             "1-sqrt": lr.wsd(1.0, decay_len, 0, decay_len, final=m, decay="1-sqrt"),
         }[decay_type]
-        pieces.append((decay_len, decay))
+        decay = _floored(decay, m)
+        pieces.append((decay_len + ahead, decay.shift(ahead) if ahead else decay))
     pieces.append((0, lr.constant(m)))
     boundaries, at = [], 0
     for length, _ in pieces[:-1]:
@@ -214,28 +226,69 @@ def _warmup_stable_decay(
     return lr.join([s for _, s in pieces], boundaries)
 
 
+def _greedy(optimizer: Optimizer, **kwargs: Any) -> Any:
+    try:
+        from transformers.optimization import GreedyLR
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "get_scheduler(): 'greedy' is transformers' GreedyLR: pip install transformers"
+        ) from err
+    return GreedyLR(optimizer, **kwargs)
+
+
+def _layerwise(
+    name: str,
+    optimizer: Optimizer,
+    num_warmup_steps: int | None,
+    num_training_steps: int | None,
+    scheduler_specific_kwargs: dict[str, Any] | None,
+) -> Any:
+    """transformers' layer-wise optimizers (GaLore's ``LayerWiseDummyOptimizer``), as
+    transformers handles them: one lrcore scheduler per parameter's optimizer, stepped by a
+    hook after that parameter's gradient is accumulated, behind transformers'
+    ``LayerWiseDummyScheduler``. None for any other optimizer (one cannot be that class
+    unless transformers is imported)."""
+    module = sys.modules.get("transformers.trainer_pt_utils")
+    if module is None or not isinstance(optimizer, module.LayerWiseDummyOptimizer):
+        return None
+    optimizers = optimizer.optimizer_dict
+    for param, inner in optimizers.items():
+        sched = get_scheduler(
+            name, inner, num_warmup_steps, num_training_steps, scheduler_specific_kwargs
+        )
+        if param.requires_grad:
+            param.register_post_accumulate_grad_hook(lambda _, sched=sched: sched.step())
+    return module.LayerWiseDummyScheduler(optimizer_dict=optimizers, lr=optimizer.defaults["lr"])
+
+
 def get_scheduler(
     name: str,
     optimizer: Optimizer,
     num_warmup_steps: int | None = None,
     num_training_steps: int | None = None,
     scheduler_specific_kwargs: dict[str, Any] | None = None,
-) -> LambdaLR | ReduceLROnPlateau:
+) -> Any:
     """transformers' ``get_scheduler``: the same names, arguments, errors and values, as an
     ``lrcore.torch.LambdaLR`` whose factor is an lrcore schedule (``reduce_lr_on_plateau``
-    gives ``lrcore.torch.ReduceLROnPlateau``)."""
+    gives ``lrcore.torch.ReduceLROnPlateau``, ``greedy`` transformers' own ``GreedyLR``; a
+    layer-wise optimizer gets one per parameter, as in transformers)."""
     name = getattr(name, "value", name)
     if name not in SCHEDULER_NAMES:
-        if name == "greedy":
-            raise ValueError("get_scheduler(): 'greedy' is not provided by lrcore")
         raise ValueError(
             f"{name!r} is not a valid SchedulerType, please select one of {list(SCHEDULER_NAMES)}"
         )
+    layerwise = _layerwise(
+        name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs
+    )
+    if layerwise is not None:
+        return layerwise
     kwargs = dict(scheduler_specific_kwargs or {})
     if name == "constant":
         return LambdaLR(optimizer, lr.constant(1.0))
     if name == "reduce_lr_on_plateau":
         return ReduceLROnPlateau(optimizer, **kwargs)
+    if name == "greedy":
+        return _greedy(optimizer, **kwargs)
     if num_warmup_steps is None:
         raise ValueError(f"{name} requires `num_warmup_steps`, please provide that argument.")
     factor: Schedule
