@@ -60,22 +60,16 @@ def _drive(
 
 
 def _cycle_boundary(kwargs: dict[str, Any], t: int) -> bool:
-    """Whether step ``t`` starts a cycle of a length that is not a whole number of steps: of a
-    growing length (``cycle_mul != 1``) or a ``step`` period like ``decay_epochs=1.1``. There
-    the libraries find the cycle in floating point, each rounding its own way: timm's
-    ``floor(log(1 + t (mul - 1) / T, mul))`` (``log(243, 3)`` is 4.999…, which keeps a tanh
-    at the end of the last cycle); lrcore's cycle start ``T (mul**i - 1) / (mul - 1)`` (a hair
-    after the exact start ``T`` for ``i = 1`` with some ``mul``) and its cycle
-    ``floor(t / period)`` for ``mul = 1`` (``11 / 1.1`` rounds to 10 where timm's exact
-    ``11 // 1.1`` is 9)."""
+    """Whether step ``t`` starts a cycle of growing length (``cycle_mul != 1``), where timm
+    finds the cycle as ``floor(log(1 + t (mul - 1) / T, mul))`` and its log can round below a
+    whole number (``log(243, 3)`` is 4.999…, which keeps a tanh at the end of the previous
+    cycle), and lrcore computes the start ``T (mul**i - 1) / (mul - 1)`` (a hair after the
+    exact start ``T`` for ``i = 1`` with some ``mul``). A period that is not a whole number of
+    steps no longer differs: lrcore's cycle is Python's exact ``t // period``, as timm's."""
     sched = kwargs.get("sched", "cosine")
     scale = 1 if kwargs.get("step_on_epochs", True) else kwargs["updates_per_epoch"]
     warmup = kwargs.get("warmup_epochs", 0) * scale
     u = t - warmup if kwargs.get("warmup_prefix") else t
-    if sched == "step":
-        period = kwargs.get("decay_epochs", 90) * scale
-        whole = float(period).is_integer() or t < warmup or u <= 0
-        return not whole and abs(u / period - round(u / period)) <= 1e-9
     mul = kwargs.get("cycle_mul", 1.0)
     if sched not in ("cosine", "tanh", "poly") or mul == 1.0:
         return False

@@ -467,7 +467,7 @@ def restarts(
     """
     e = schedule(float(length))
     if factor == 1.0:
-        i = math.floor(t / length)
+        i = int(t // length)  # exact, as timm's: math.floor(t / length) can round up
     else:
         # Geometric series, solved for the cycle; the loops settle rounding at a boundary.
         i = max(0, math.floor(math.log(1.0 + t * (factor - 1.0) / length) / math.log(factor)))

@@ -224,7 +224,7 @@ fn wsd_value(
 fn restart_cycle(t: f64, len0: f64, mul: f64) -> (f64, f64) {
     let start_of = |i: f64| restart_start(i, len0, mul);
     if mul == 1.0 {
-        let i = (t / len0).floor();
+        let i = floor_div(t, len0);
         return (i, start_of(i));
     }
     // ln(1 + t·(mul − 1)/len0) without overflowing the product when mul is huge.
@@ -293,6 +293,19 @@ fn restart_start(i: f64, len0: f64, mul: f64) -> f64 {
         len0 * grown / (mul - 1.0)
     } else {
         len0 * (grown / (mul - 1.0))
+    }
+}
+
+/// Python's `a // b` for a >= 0, b > 0: the floor of the exact quotient (through the exact
+/// remainder), where `(a / b).floor()` can round up across a whole number (11 / 1.1 is 10,
+/// but 1.1 is a little above 11/10, so 11 // 1.1 is 9).
+fn floor_div(a: f64, b: f64) -> f64 {
+    let div = (a - a % b) / b;
+    let floor = div.floor();
+    if div - floor > 0.5 {
+        floor + 1.0
+    } else {
+        floor
     }
 }
 
