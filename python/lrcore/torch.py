@@ -226,16 +226,24 @@ class _Lean(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
 
-    def _step_factor(self, t: int) -> float:
-        """The factor by which a plain step to ``t`` scales every rate (``_fused`` classes)."""
+    @staticmethod
+    def _build(*args: Any) -> Schedule:
+        """The unit schedule of a ``_fused`` class's arguments."""
+        raise NotImplementedError
+
+    def _args(self) -> tuple[Any, ...]:
+        """The arguments of ``_build``, read at each step so that hand edits take effect."""
         raise NotImplementedError
 
     def step(self, epoch: int | None = None) -> None:
         if epoch is None and self._fused and self._step_count > 1 and self.last_epoch >= 0:
-            # A plain step of a started scheduler whose step is a factor: one frame.
+            # A plain step of a started scheduler whose step is a factor: one frame (the
+            # factor ``u(t) / u(t - 1)`` of ``_Chainable._step_factor`` inline, a frame being
+            # a tenth of such a step's time).
             self._step_count += 1
-            self.last_epoch += 1
-            _write_lrs(self, None, self._step_factor(self.last_epoch))
+            self.last_epoch = t = self.last_epoch + 1
+            now, before = _units(self._build, self._args())[1].values_at(t)
+            _write_lrs(self, None, 1.0 if now == before else now / before)
             return
         if self._step_count == 1:
             _warn_out_of_order(self.optimizer)
@@ -278,13 +286,6 @@ class _Chainable(_Direct):
     #: Whether the constructor's step of a resumed scheduler (``last_epoch >= 0``) keeps the
     #: group's rate, as torch's class does (its ``_is_initial`` check).
     _holds_initial = True
-
-    @staticmethod
-    def _build(*args: Any) -> Schedule:
-        raise NotImplementedError
-
-    def _args(self) -> tuple[Any, ...]:
-        raise NotImplementedError
 
     def _unit(self) -> tuple[Schedule, Schedule]:
         return _units(self._build, self._args())
@@ -556,7 +557,7 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
         if self._is_initial:
             return _torch._param_groups_val_list(self.optimizer, "lr")
         t, eta = self.last_epoch, self.eta_min
-        unit, pair = self._unit()
+        unit, pair = _units(self._build, self._args())
         if self._step_count == 1 and t > 0:
             return [eta + (base - eta) * unit(t) for base in self.base_lrs]
         if (t - 1 - self.T_max) % (2 * self.T_max) == 0:
@@ -565,7 +566,8 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
         now, before = pair.values_at(t)
         if t == 0:  # a SequentialLR phase restarted: torch's ratio reads c(-1) = c(1)
             before = unit(1)
-        return [now / before * (g["lr"] - eta) + eta for g in groups]
+        ratio = now / before
+        return [ratio * (g["lr"] - eta) + eta for g in groups]
 
     def _get_closed_form_lr(self) -> list[float | Tensor]:
         c = self._unit()[0](self.last_epoch)
@@ -633,6 +635,11 @@ class LambdaLR(_FunctionRates, _torch.LambdaLR):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, lr_lambda, last_epoch)
 
+    def _next_lrs(self) -> list[Any]:
+        """torch's ``get_lr`` without its warning check: ``base * lr_lambda(t)``."""
+        t = self.last_epoch
+        return [base * fn(t) for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
+
 
 class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
     """torch MultiplicativeLR: ``lr_t = lr_(t-1) * lr_lambda(t)``, from the rate in the param
@@ -653,6 +660,15 @@ class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
         last_epoch: int = -1,
     ) -> None:
         super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def _next_lrs(self) -> list[Any]:
+        """torch's ``get_lr`` without its warning check: the constructor's step keeps the
+        rates, the others are ``lr * lr_lambda(t)``."""
+        groups = self.optimizer.param_groups
+        if self._is_initial:
+            return _torch._param_groups_val_list(self.optimizer, "lr")
+        t = self.last_epoch
+        return [group["lr"] * fn(t) for fn, group in zip(self.lr_lambdas, groups, strict=True)]
 
 
 class CyclicLR(_Direct, _torch.CyclicLR):
