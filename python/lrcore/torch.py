@@ -36,6 +36,7 @@ What lrcore adds, where torch's semantics leave room for it (each stated in the 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import types
@@ -1027,22 +1028,27 @@ class SequentialLR(_torch.SequentialLR):
         self._milestones = list(milestones)
 
     def step(self, metrics: Any = None) -> None:
-        """Advances one step; in a final ReduceLROnPlateau phase ``metrics`` goes to it."""
-        plateau = self._schedulers[-1]
-        if not isinstance(plateau, _torch.ReduceLROnPlateau):
-            super().step()
-            return
-        if self.last_epoch + 1 < self._milestones[-1]:
-            super().step()
-            return
-        if metrics is None:
-            raise TypeError("SequentialLR.step() needs metrics in its ReduceLROnPlateau phase")
-        self.last_epoch += 1
-        if self.last_epoch == self._milestones[-1]:  # entering the phase: the base rates
-            for group in self.optimizer.param_groups:
-                _torch._update_param_group_val(group, "lr", group["initial_lr"])
-        plateau.step(metrics)
-        self._last_lr = plateau.get_last_lr()
+        """Advances one step: torch's (in one frame; a step is a few frames, so a frame is a
+        tenth of its time); in a final ReduceLROnPlateau phase ``metrics`` goes to it."""
+        t = self.last_epoch + 1
+        milestones = self._milestones
+        idx = bisect.bisect_right(milestones, t)
+        scheduler = self._schedulers[idx]
+        if isinstance(scheduler, _torch.ReduceLROnPlateau):
+            if metrics is None:
+                raise TypeError("SequentialLR.step() needs metrics in its ReduceLROnPlateau phase")
+            self.last_epoch = t
+            if t == milestones[-1]:  # entering the phase: the base rates
+                for group in self.optimizer.param_groups:
+                    _torch._update_param_group_val(group, "lr", group["initial_lr"])
+            scheduler.step(metrics)
+        else:
+            self.last_epoch = t
+            if idx > 0 and milestones[idx - 1] == t:
+                scheduler._update_lr(0)
+            else:
+                scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
