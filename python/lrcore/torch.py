@@ -754,7 +754,10 @@ class CyclicLR(_Direct, _torch.CyclicLR):
         height = self._height(self.last_epoch)
         if self.cycle_momentum:
             self._write_momentum(height)
-        return [b + (m - b) * height for b, m in zip(self.base_lrs, self.max_lrs)]
+        rates = []
+        for b, m in zip(self.base_lrs, self.max_lrs):  # a comprehension is a frame in 3.11
+            rates.append(b + (m - b) * height)
+        return rates
 
     def _write_momentum(self, height: float) -> None:
         for group, bottom, top in zip(
@@ -922,7 +925,11 @@ class CosineAnnealingWarmRestarts(_Direct, _torch.CosineAnnealingWarmRestarts):
 
     def _next_lrs(self) -> list[Any]:
         c = _units(self._build, (self.T_i,))[0](self.T_cur)
-        return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
+        eta = self.eta_min
+        rates = []
+        for base in self.base_lrs:  # a loop: a comprehension is one more frame in 3.11
+            rates.append(eta + (base - eta) * c)
+        return rates
 
     def step(self, epoch: float | None = None) -> None:
         """torch's step: no order warning and no ``_step_count``, as in torch's class."""
