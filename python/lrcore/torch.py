@@ -568,7 +568,10 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
         if t == 0:  # a SequentialLR phase restarted: torch's ratio reads c(-1) = c(1)
             before = unit(1)
         ratio = now / before
-        return [ratio * (g["lr"] - eta) + eta for g in groups]
+        rates = []
+        for g in groups:  # a loop: a comprehension is one more frame in 3.11
+            rates.append(ratio * (g["lr"] - eta) + eta)
+        return rates
 
     def _get_closed_form_lr(self) -> list[float | Tensor]:
         c = self._unit()[0](self.last_epoch)
@@ -639,7 +642,10 @@ class LambdaLR(_FunctionRates, _torch.LambdaLR):
     def _next_lrs(self) -> list[Any]:
         """torch's ``get_lr`` without its warning check: ``base * lr_lambda(t)``."""
         t = self.last_epoch
-        return [base * fn(t) for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]
+        rates = []
+        for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True):  # not a frame
+            rates.append(base * fn(t))
+        return rates
 
 
 class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
@@ -669,7 +675,10 @@ class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
         if self._is_initial:
             return _torch._param_groups_val_list(self.optimizer, "lr")
         t = self.last_epoch
-        return [group["lr"] * fn(t) for fn, group in zip(self.lr_lambdas, groups, strict=True)]
+        rates = []
+        for fn, group in zip(self.lr_lambdas, groups, strict=True):  # not a frame
+            rates.append(group["lr"] * fn(t))
+        return rates
 
 
 class CyclicLR(_Direct, _torch.CyclicLR):
