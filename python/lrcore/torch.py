@@ -558,7 +558,7 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
         if self._is_initial:
             return _torch._param_groups_val_list(self.optimizer, "lr")
         t, eta = self.last_epoch, self.eta_min
-        unit, pair = _units(self._build, self._args())
+        unit, pair = _units(self._build, (self.T_max,))  # _args() inline: a frame less
         if self._step_count == 1 and t > 0:
             return [eta + (base - eta) * unit(t) for base in self.base_lrs]
         if (t - 1 - self.T_max) % (2 * self.T_max) == 0:
