@@ -36,6 +36,7 @@ What lrcore adds, where torch's semantics leave room for it (each stated in the 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import types
@@ -226,16 +227,24 @@ class _Lean(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
 
-    def _step_factor(self, t: int) -> float:
-        """The factor by which a plain step to ``t`` scales every rate (``_fused`` classes)."""
+    @staticmethod
+    def _build(*args: Any) -> Schedule:
+        """The unit schedule of a ``_fused`` class's arguments."""
+        raise NotImplementedError
+
+    def _args(self) -> tuple[Any, ...]:
+        """The arguments of ``_build``, read at each step so that hand edits take effect."""
         raise NotImplementedError
 
     def step(self, epoch: int | None = None) -> None:
         if epoch is None and self._fused and self._step_count > 1 and self.last_epoch >= 0:
-            # A plain step of a started scheduler whose step is a factor: one frame.
+            # A plain step of a started scheduler whose step is a factor: one frame (the
+            # factor ``u(t) / u(t - 1)`` of ``_Chainable._step_factor`` inline, a frame being
+            # a tenth of such a step's time).
             self._step_count += 1
-            self.last_epoch += 1
-            _write_lrs(self, None, self._step_factor(self.last_epoch))
+            self.last_epoch = t = self.last_epoch + 1
+            now, before = _units(self._build, self._args())[1].values_at(t)
+            _write_lrs(self, None, 1.0 if now == before else now / before)
             return
         if self._step_count == 1:
             _warn_out_of_order(self.optimizer)
@@ -278,13 +287,6 @@ class _Chainable(_Direct):
     #: Whether the constructor's step of a resumed scheduler (``last_epoch >= 0``) keeps the
     #: group's rate, as torch's class does (its ``_is_initial`` check).
     _holds_initial = True
-
-    @staticmethod
-    def _build(*args: Any) -> Schedule:
-        raise NotImplementedError
-
-    def _args(self) -> tuple[Any, ...]:
-        raise NotImplementedError
 
     def _unit(self) -> tuple[Schedule, Schedule]:
         return _units(self._build, self._args())
@@ -633,7 +635,7 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
         if self._is_initial:
             return _torch._param_groups_val_list(self.optimizer, "lr")
         t, eta = self.last_epoch, self.eta_min
-        unit, pair = self._unit()
+        unit, pair = _units(self._build, (self.T_max,))  # _args() inline: a frame less
         if self._step_count == 1 and t > 0:
             return [eta + (base - eta) * unit(t) for base in self.base_lrs]
         if (t - 1 - self.T_max) % (2 * self.T_max) == 0:
@@ -642,7 +644,11 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
         now, before = pair.values_at(t)
         if t == 0:  # a SequentialLR phase restarted: torch's ratio reads c(-1) = c(1)
             before = unit(1)
-        return [now / before * (g["lr"] - eta) + eta for g in groups]
+        ratio = now / before
+        rates = []
+        for g in groups:  # a loop: a comprehension is one more frame in 3.11
+            rates.append(ratio * (g["lr"] - eta) + eta)
+        return rates
 
     def _get_closed_form_lr(self) -> list[float | Tensor]:
         c = self._unit()[0](self.last_epoch)
@@ -721,6 +727,14 @@ class LambdaLR(_FunctionRates, _torch.LambdaLR):
                 raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, lr_lambda, last_epoch)
 
+    def _next_lrs(self) -> list[Any]:
+        """torch's ``get_lr`` without its warning check: ``base * lr_lambda(t)``."""
+        t = self.last_epoch
+        rates = []
+        for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True):  # not a frame
+            rates.append(base * fn(t))
+        return rates
+
 
 class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
     """torch MultiplicativeLR: ``lr_t = lr_(t-1) * lr_lambda(t)``, from the rate in the param
@@ -752,6 +766,18 @@ class MultiplicativeLR(_FunctionRates, _torch.MultiplicativeLR):
         last_epoch: int = -1,
     ) -> None:
         super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def _next_lrs(self) -> list[Any]:
+        """torch's ``get_lr`` without its warning check: the constructor's step keeps the
+        rates, the others are ``lr * lr_lambda(t)``."""
+        groups = self.optimizer.param_groups
+        if self._is_initial:
+            return _torch._param_groups_val_list(self.optimizer, "lr")
+        t = self.last_epoch
+        rates = []
+        for fn, group in zip(self.lr_lambdas, groups, strict=True):  # not a frame
+            rates.append(group["lr"] * fn(t))
+        return rates
 
 
 class CyclicLR(_Direct, _torch.CyclicLR):
@@ -847,7 +873,10 @@ class CyclicLR(_Direct, _torch.CyclicLR):
         height = self._height(self.last_epoch)
         if self.cycle_momentum:
             self._write_momentum(height)
-        return [b + (m - b) * height for b, m in zip(self.base_lrs, self.max_lrs)]
+        rates = []
+        for b, m in zip(self.base_lrs, self.max_lrs):  # a comprehension is a frame in 3.11
+            rates.append(b + (m - b) * height)
+        return rates
 
     def _write_momentum(self, height: float) -> None:
         for group, bottom, top in zip(
@@ -966,15 +995,15 @@ class OneCycleLR(_Lean, _torch.OneCycleLR):
             start = end
         cos = self._anneal_func_type == "cos"
         c = _units(CosineAnnealingLR._build, (1,))[0](pct) if cos else 0.0
-
-        def anneal(a: Any, b: Any) -> Any:
-            return b + (a - b) * c if cos else (b - a) * pct + a
-
+        # The anneal from a to b is written out for the rate and for momentum: as a function,
+        # its two calls were a sixth of a step's time.
         rates = []
         for group in self.optimizer.param_groups:
-            rates.append(anneal(group[phase["start_lr"]], group[phase["end_lr"]]))
+            a, b = group[phase["start_lr"]], group[phase["end_lr"]]
+            rates.append(b + (a - b) * c if cos else (b - a) * pct + a)
             if self.cycle_momentum:
-                momentum = anneal(group[phase["start_momentum"]], group[phase["end_momentum"]])
+                a, b = group[phase["start_momentum"]], group[phase["end_momentum"]]
+                momentum = b + (a - b) * c if cos else (b - a) * pct + a
                 if self.use_beta1:
                     group["betas"] = (momentum, *group["betas"][1:])
                 else:
@@ -1037,7 +1066,11 @@ class CosineAnnealingWarmRestarts(_Direct, _torch.CosineAnnealingWarmRestarts):
 
     def _next_lrs(self) -> list[Any]:
         c = _units(self._build, (self.T_i,))[0](self.T_cur)
-        return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
+        eta = self.eta_min
+        rates = []
+        for base in self.base_lrs:  # a loop: a comprehension is one more frame in 3.11
+            rates.append(eta + (base - eta) * c)
+        return rates
 
     def step(self, epoch: float | None = None) -> None:
         """torch's step: no order warning and no ``_step_count``, as in torch's class."""
@@ -1166,22 +1199,27 @@ class SequentialLR(_torch.SequentialLR):
         self._milestones = list(milestones)
 
     def step(self, metrics: Any = None) -> None:
-        """Advances one step; in a final ReduceLROnPlateau phase ``metrics`` goes to it."""
-        plateau = self._schedulers[-1]
-        if not isinstance(plateau, _torch.ReduceLROnPlateau):
-            super().step()
-            return
-        if self.last_epoch + 1 < self._milestones[-1]:
-            super().step()
-            return
-        if metrics is None:
-            raise TypeError("SequentialLR.step() needs metrics in its ReduceLROnPlateau phase")
-        self.last_epoch += 1
-        if self.last_epoch == self._milestones[-1]:  # entering the phase: the base rates
-            for group in self.optimizer.param_groups:
-                _torch._update_param_group_val(group, "lr", group["initial_lr"])
-        plateau.step(metrics)
-        self._last_lr = plateau.get_last_lr()
+        """Advances one step: torch's (in one frame; a step is a few frames, so a frame is a
+        tenth of its time); in a final ReduceLROnPlateau phase ``metrics`` goes to it."""
+        t = self.last_epoch + 1
+        milestones = self._milestones
+        idx = bisect.bisect_right(milestones, t)
+        scheduler = self._schedulers[idx]
+        if isinstance(scheduler, _torch.ReduceLROnPlateau):
+            if metrics is None:
+                raise TypeError("SequentialLR.step() needs metrics in its ReduceLROnPlateau phase")
+            self.last_epoch = t
+            if t == milestones[-1]:  # entering the phase: the base rates
+                for group in self.optimizer.param_groups:
+                    _torch._update_param_group_val(group, "lr", group["initial_lr"])
+            scheduler.step(metrics)
+        else:
+            self.last_epoch = t
+            if idx > 0 and milestones[idx - 1] == t:
+                scheduler._update_lr(0)
+            else:
+                scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
@@ -1209,6 +1247,18 @@ class ChainedScheduler(_torch.ChainedScheduler):
     >>> rates
     [0.5, 0.25, 0.25, 0.125, 0.0625]
     """
+
+    def step(self) -> None:  # type: ignore[override]  # torch's signature
+        """torch's: every child steps, then ``_last_lr`` holds the rates (copies of Tensor
+        rates), read without torch's helper's two frames (a fifth of a step's time)."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        last: list[Any] = []
+        for group in self._schedulers[-1].optimizer.param_groups:
+            value = group["lr"]
+            plain = value.__class__ is float or not isinstance(value, Tensor)
+            last.append(value if plain else value.clone())
+        self._last_lr = last
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
