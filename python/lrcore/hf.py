@@ -271,7 +271,17 @@ def get_scheduler(
     """transformers' ``get_scheduler``: the same names, arguments, errors and values, as an
     ``lrcore.torch.LambdaLR`` whose factor is an lrcore schedule (``reduce_lr_on_plateau``
     gives ``lrcore.torch.ReduceLROnPlateau``, ``greedy`` transformers' own ``GreedyLR``; a
-    layer-wise optimizer gets one per parameter, as in transformers)."""
+    layer-wise optimizer gets one per parameter, as in transformers).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = get_scheduler("cosine", opt, num_warmup_steps=2, num_training_steps=10)
+    >>> for _ in range(2):
+    ...     opt.step()
+    ...     sched.step()
+    >>> sched.get_last_lr()
+    [0.1]
+    """
     name = getattr(name, "value", name)
     if name not in SCHEDULER_NAMES:
         raise ValueError(

@@ -86,6 +86,14 @@ class Scheduler:
     ``schedules[i](t)`` into group ``i``; the other call does nothing, as in timm. On
     construction each group gets ``initial`` (timm writes the warm-up's start, or the base rate
     without a warm-up).
+
+    >>> import torch
+    >>> import lrcore as lr
+    >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched = Scheduler(opt, [lr.cosine(0.1, 0.0, 10)], t_in_epochs=True, initial=[0.1])
+    >>> sched.step(5)
+    >>> opt.param_groups[0]["lr"]
+    0.05
     """
 
     def __init__(
@@ -143,6 +151,17 @@ class PlateauLRScheduler:
     state and the rates reached, so ``load_state_dict`` resumes exactly (timm keeps only
     ``best`` and ``last_epoch``, and a resumed run starts again from the base rate; a timm
     state dict loads here too).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched, _ = create_scheduler_v2(
+    ...     opt, sched="plateau", num_epochs=10, patience_epochs=0, decay_rate=0.5
+    ... )
+    >>> for epoch, accuracy in [(1, 0.9), (2, 0.8)]:  # plateau_mode "max": 0.8 is worse
+    ...     sched.step(epoch, accuracy)
+    ...     print(opt.param_groups[0]["lr"])
+    0.1
+    0.05
     """
 
     def __init__(
@@ -345,7 +364,19 @@ def create_scheduler_v2(
 ) -> tuple[Scheduler | PlateauLRScheduler | None, int]:
     """timm's ``create_scheduler_v2``: ``(scheduler, num_epochs)``, ``num_epochs`` the epochs to
     train including a warm-up prefix, the extra cycles and ``cooldown_epochs`` (see the module
-    docstring for each ``sched``)."""
+    docstring for each ``sched``).
+
+    >>> import torch
+    >>> opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+    >>> sched, num_epochs = create_scheduler_v2(
+    ...     opt, sched="cosine", num_epochs=10, warmup_epochs=2, min_lr=1e-3
+    ... )
+    >>> num_epochs, opt.param_groups[0]["lr"]
+    (10, 1e-05)
+    >>> sched.step(5)
+    >>> opt.param_groups[0]["lr"]
+    0.0505
+    """
     if decay_epochs is None:
         decay_epochs = 0.2 if sched in ("wsd", "rsqrt") else 90
     t_initial, warmup_t, decay_t = num_epochs, warmup_epochs, float(decay_epochs)
