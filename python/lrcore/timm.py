@@ -126,7 +126,7 @@ class Scheduler:
             self._write(num_updates)
 
     def _write(self, t: int) -> None:
-        _update_groups(self.optimizer, self._all(t).tolist())
+        _update_groups(self.optimizer, self._all.values_at(t))
 
     def state_dict(self) -> dict[str, Any]:
         return {
