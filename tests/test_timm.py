@@ -114,7 +114,9 @@ common = {
     "updates_per_epoch": st.integers(1, 4),
 }
 cycle_args = {
-    "cycle_mul": st.one_of(st.sampled_from([1.0, 2.0]), st.floats(1.0, 2.5)),
+    # Not just above 1: there timm's log-based cycle search loses every digit (mul = 1 + 2e-16
+    # puts a step in the wrong cycle, or a negative time into t ** k, a complex number).
+    "cycle_mul": st.one_of(st.sampled_from([1.0, 2.0]), st.floats(1.01, 2.5)),
     "cycle_decay": st.floats(0.1, 1.0),
     "cycle_limit": st.integers(0, 4),
 }
