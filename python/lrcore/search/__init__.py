@@ -522,16 +522,38 @@ class Space:
     @classmethod
     def from_json(cls, text: str | bytes) -> Space:
         """Reads what :meth:`to_json` writes."""
+        too_deep = ValueError(
+            "Space.from_json(): text must be a space as Space.to_json() writes it, "
+            "got JSON nested too deeply to read"
+        )
         try:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise ValueError(f"Space.from_json(): not valid JSON: {e}") from None
         except RecursionError:
-            raise ValueError(
-                "Space.from_json(): text must be a space as Space.to_json() writes it, "
-                "got JSON nested too deeply to read"
-            ) from None
+            raise too_deep from None
+        # json's own limit is the interpreter's recursion limit, which imported libraries
+        # raise; a space is a few levels deep whatever that limit is.
+        if _depth(d) > _MAX_SPACE_DEPTH:
+            raise too_deep
         return cls.from_dict(d)
+
+
+_MAX_SPACE_DEPTH = 64
+"""Deepest nesting ``Space.from_json`` reads (a space's own JSON is a few levels deep)."""
+
+
+def _depth(x: object) -> int:
+    """How deeply lists and dicts nest in ``x``, without recursion."""
+    deepest, stack = 0, [(x, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
 
 
 def _count(func: str, name: str, x: object) -> int:
