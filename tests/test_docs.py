@@ -16,6 +16,7 @@ from typing import Any
 
 import lrcore
 import pytest
+from lrcore._optional import absent, hint
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # lrcore.keras's examples; tensorflow is not needed
 
@@ -56,11 +57,29 @@ def _module(name: str) -> ModuleType:
         pytest.skip(f"{name} needs {err.name}")
 
 
+class _Runner(doctest.DocTestRunner):
+    """Records the optional packages (of ``lrcore._optional.EXTRAS``) an example missed, so
+    that a run without an extra skips, naming it, instead of failing."""
+
+    absent: set[str]
+
+    def report_unexpected_exception(self, out: Any, test: Any, example: Any, exc_info: Any) -> None:
+        err = exc_info[1]
+        if isinstance(err, ModuleNotFoundError):
+            package = absent(err)
+            if package is not None:
+                self.absent.add(package)
+        super().report_unexpected_exception(out, test, example, exc_info)
+
+
 def _run(tests: list[doctest.DocTest]) -> None:
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner = _Runner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.absent = set()
     report: list[str] = []
     for test in tests:
         runner.run(test, out=report.append)
+    if runner.absent:
+        pytest.skip(", ".join(f"needs {p}: {hint(p)}" for p in sorted(runner.absent)))
     assert runner.failures == 0, "".join(report)
 
 
