@@ -274,7 +274,9 @@ def test_grids_that_fit_are_unchanged_by_the_size_check() -> None:
 # ---- Ctrl-C: SIGINT during a long call raises KeyboardInterrupt ----------------------------------
 
 LONG_CALL = """
-import sys, numpy as np, lrcore as lr
+import signal, sys, numpy as np, lrcore as lr
+# A job started in the background inherits SIGINT ignored, and Python then leaves it ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 # 256 noise schedules summed: costly per step (a few microseconds), so the call below runs
 # for a minute or more even on a fast machine.
 # (Around a constant that is not 0: every step draws.)
