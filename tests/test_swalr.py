@@ -342,3 +342,50 @@ def test_torch_errors_kept(kwargs: dict[str, Any], kind: type[Exception], start:
         swa_utils.SWALR(_sgd(2), **kwargs)
     assert str(ours.value) == str(theirs.value)
     assert start in str(ours.value)
+
+
+def _sequence_run(
+    module: Any, swalr: Side, milestone: int, kwargs: dict[str, Any], resume_at: int | None
+) -> list[list[float]]:
+    """A cosine phase, then SWALR as ``SequentialLR``'s last phase, for 14 steps; with
+    ``resume_at`` the sequence is rebuilt there from ``torch.save``d states."""
+
+    def build() -> tuple[torch.optim.Optimizer, Any]:
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.2, momentum=0.9)
+        phases = [module.CosineAnnealingLR(opt, 8, eta_min=0.01), swalr(opt, **kwargs)]
+        return opt, module.SequentialLR(opt, phases, [milestone])
+
+    opt, sched = build()
+    seen = []
+    for step in range(14):
+        if step == resume_at:
+            states = _save_load(opt.state_dict()), _save_load(sched.state_dict())
+            opt, sched = build()
+            opt.load_state_dict(states[0])
+            sched.load_state_dict(states[1])
+        opt.step()
+        sched.step()
+        children = [float(v) for child in sched._schedulers for v in child.get_last_lr()]
+        seen.append(_rates(opt) + [float(v) for v in sched.get_last_lr()] + children)
+    return seen
+
+
+@SETTINGS
+@given(
+    milestone=st.integers(1, 10),
+    swa_lr=st.floats(0.0, 0.1),
+    anneal_epochs=st.integers(0, 6),
+    strategy=st.sampled_from(["cos", "linear"]),
+    resume_at=st.none() | st.integers(1, 13),
+)
+def test_is_sequential_lrs_last_phase_as_torch(
+    milestone: int, swa_lr: float, anneal_epochs: int, strategy: str, resume_at: int | None
+) -> None:
+    """lrcore's SWALR after a cosine phase in lrcore's ``SequentialLR`` gives torch's rates,
+    its own and the children's last rates, resumed or not."""
+    kwargs = {"swa_lr": swa_lr, "anneal_epochs": anneal_epochs, "anneal_strategy": strategy}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = _sequence_run(lt, lt.SWALR, milestone, kwargs, resume_at)
+        theirs = _sequence_run(ts, swa_utils.SWALR, milestone, kwargs, resume_at)
+    _same(ours, theirs)

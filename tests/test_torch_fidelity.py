@@ -104,19 +104,35 @@ CLOSED: st.SearchStrategy[Spec] = st.one_of(
     st.builds(lambda: ("LambdaLR", {"schedule": lr.warmup(5, lr.cosine(1.0, 0.1, 30))})),
 )
 
-#: An attribute of each class a user may change by hand between steps, and its new values.
-EDITS: dict[str, tuple[str, st.SearchStrategy[Any]]] = {
-    "StepLR": ("gamma", _gamma),
-    "MultiStepLR": ("gamma", _gamma),
-    "ConstantLR": ("factor", _unit),
-    "LinearLR": ("end_factor", st.floats(0.0, 1.0)),
-    "ExponentialLR": ("gamma", st.floats(0.5, 1.0)),
-    "PolynomialLR": ("power", st.floats(0.5, 3.0)),
-    "CosineAnnealingLR": ("T_max", st.integers(1, 8)),
-    "CosineAnnealingWarmRestarts": ("T_cur", st.integers(0, 5)),
-    "CyclicLR": ("max_lrs", st.floats(0.06, 0.5).map(lambda m: [m, m])),
-    "MultiplicativeLR": ("base_lrs", st.floats(0.01, 0.2).map(lambda b: [b, b])),
+#: Attributes of each class a user may change by hand between steps, and their new values
+#: (``milestones`` is edited in place: its Counter is what torch reads).
+EDITS: dict[str, list[tuple[str, st.SearchStrategy[Any]]]] = {
+    "StepLR": [("gamma", _gamma), ("step_size", st.integers(1, 6))],
+    "MultiStepLR": [
+        ("gamma", _gamma),
+        ("milestones", st.lists(st.integers(0, 20), max_size=4)),
+    ],
+    "ConstantLR": [("factor", _unit)],
+    "LinearLR": [("end_factor", st.floats(0.0, 1.0))],
+    "ExponentialLR": [("gamma", st.floats(0.5, 1.0))],
+    "PolynomialLR": [("power", st.floats(0.5, 3.0))],
+    "CosineAnnealingLR": [("T_max", st.integers(1, 8)), ("eta_min", st.floats(0.0, 0.02))],
+    "CosineAnnealingWarmRestarts": [("T_cur", st.integers(0, 5))],
+    "CyclicLR": [
+        ("max_lrs", st.floats(0.06, 0.5).map(lambda m: [m, m])),
+        ("total_size", st.integers(2, 9).map(float)),
+        ("step_ratio", st.sampled_from([0.25, 0.5, 0.75])),
+    ],
+    "MultiplicativeLR": [("base_lrs", st.floats(0.01, 0.2).map(lambda b: [b, b]))],
 }
+
+
+def edit(scheduler: Any, attr: str, value: Any) -> None:
+    if attr == "milestones":
+        scheduler.milestones.clear()
+        scheduler.milestones.update(value)
+    else:
+        setattr(scheduler, attr, value)
 
 
 @contextmanager
@@ -283,7 +299,7 @@ def test_hand_edits_carry_on(spec: Spec, edits: list[tuple[int, bool, float, Any
         if on_rate or name not in EDITS:
             plan.setdefault(step, []).append(("lr", factor))
         else:
-            attr, values = EDITS[name]
+            attr, values = data.draw(st.sampled_from(EDITS[name]))
             plan.setdefault(step, []).append((attr, data.draw(values)))
     traces = []
     for module in (ts, lt):
@@ -297,7 +313,7 @@ def test_hand_edits_carry_on(spec: Spec, edits: list[tuple[int, bool, float, Any
                         for g in opt.param_groups:
                             g["lr"] *= value
                     else:
-                        setattr(sched, what, value)
+                        edit(sched, what, value)
                 opt.step()
                 sched.step()
                 trace.append(seen(opt, [sched]))

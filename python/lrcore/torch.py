@@ -166,11 +166,13 @@ def _warn_out_of_order(optimizer: Optimizer) -> None:
         )
 
 
-def _write_lrs(scheduler: Any, values: Sequence[Any] | None, factor: float = 1.0) -> None:
-    """torch's write of a step's rates (``values``, or each group's rate times ``factor``): a
-    Tensor rate is filled in place (its identity kept for compiled optimizer steps),
-    ``_last_lr`` holds copies. A plain number is tested first: ``isinstance(x, Tensor)`` runs
-    Python code in torch's metaclass."""
+def _write_lrs(
+    scheduler: Any, values: Sequence[Any] | None, factor: float = 1.0, floor: float = 0.0
+) -> None:
+    """torch's write of a step's rates (``values``, or ``floor + (lr - floor) * factor`` from
+    each group's rate): a Tensor rate is filled in place (its identity kept for compiled
+    optimizer steps), ``_last_lr`` holds copies. A plain number is tested first:
+    ``isinstance(x, Tensor)`` runs Python code in torch's metaclass."""
     groups = scheduler.optimizer.param_groups
     if values is not None and len(groups) != len(values):  # torch's zip(strict=True)
         which = "longer" if len(values) > len(groups) else "shorter"
@@ -178,7 +180,12 @@ def _write_lrs(scheduler: Any, values: Sequence[Any] | None, factor: float = 1.0
     last: list[Any] = []
     for i, group in enumerate(groups):
         current = group["lr"]
-        value = current * factor if values is None else values[i]
+        if values is not None:
+            value = values[i]
+        elif floor:
+            value = factor * (current - floor) + floor
+        else:
+            value = current * factor
         if current.__class__ is float or not isinstance(current, Tensor):
             group["lr"] = value
             last.append(value)
@@ -216,9 +223,26 @@ class _Lean(LRScheduler):
             cls._next_lrs = _Lean._next_lrs  # type: ignore[method-assign]
             cls._fused = False
 
-    #: Whether a plain step may be the one-frame ``_Chainable.step`` (a class that computes
-    #: its rates otherwise sets it False).
+    #: Whether a plain step may be the one-frame ``_Chainable`` factor step (a class that
+    #: computes its rates otherwise sets it False).
     _fused = False
+
+    #: The rate the factor scales towards: a fused step writes ``floor + (lr - floor) * f``.
+    _floor = 0.0
+
+    # ``(args, u, [u(t), u(t - 1)])`` of the arguments last seen: a per-instance cache is a
+    # tuple comparison where ``_units`` hashes, and a slot keeps it out of ``__dict__``
+    # (torch's ``state_dict`` and attribute-by-attribute comparisons).
+    __slots__ = ("_unit_cache",)
+    _unit_cache: tuple[Any, Any, Any]
+
+    def _unit(self) -> tuple[Any, Schedule, Schedule]:
+        """``(args, u, [u(t), u(t - 1)])`` of the current ``_args()``."""
+        args = self._args()
+        cache = self._unit_cache
+        if cache[0] != args:
+            cache = self._unit_cache = (args, *_units(self._build, args))
+        return cache
 
     def _next_lrs(self) -> list[Any]:
         self._get_lr_called_within_step = True
@@ -240,12 +264,15 @@ class _Lean(LRScheduler):
         if epoch is None and self._fused and self._step_count > 1 and self.last_epoch >= 0:
             # A plain step of a started scheduler whose step is a factor: one frame (the
             # factor ``u(t) / u(t - 1)`` of ``_Chainable._step_factor`` inline, a frame being
-            # a tenth of such a step's time).
-            self._step_count += 1
-            self.last_epoch = t = self.last_epoch + 1
-            now, before = _units(self._build, self._args())[1].values_at(t)
-            _write_lrs(self, None, 1.0 if now == before else now / before)
-            return
+            # a tenth of such a step's time). From a zero (a cosine's bottom) the class's
+            # own rule applies.
+            t = self.last_epoch + 1
+            now, before = self._unit()[2].values_at(t)
+            if before != 0.0 or now == 0.0:
+                self._step_count += 1
+                self.last_epoch = t
+                _write_lrs(self, None, 1.0 if now == before else now / before, self._floor)
+                return
         if self._step_count == 1:
             _warn_out_of_order(self.optimizer)
         self._step_count += 1
@@ -268,6 +295,7 @@ class _Lean(LRScheduler):
         for i, base in enumerate(self.base_lrs):
             _non_negative(type(self).__name__, f"the learning rate of param_groups[{i}]", base)
         self._get_lr_called_within_step = False  # torch's step leaves it in the state
+        self._unit_cache = (None, None, None)
         super()._initial_step()
 
 
@@ -288,18 +316,15 @@ class _Chainable(_Direct):
     #: group's rate, as torch's class does (its ``_is_initial`` check).
     _holds_initial = True
 
-    def _unit(self) -> tuple[Schedule, Schedule]:
-        return _units(self._build, self._args())
-
     _fused = True
 
     def _first_factor(self) -> float:
         """The factor of a step to ``t = 0``: ``u(0)``, torch's step-0 branch."""
-        return float(self._unit()[0](0))
+        return float(self._unit()[1](0))
 
     def _step_factor(self, t: int) -> float:
         """``u(t) / u(t - 1)``, 1 where the two are equal (a 0/0 past a schedule's end)."""
-        now, before = _units(self._build, self._args())[1].values_at(t)
+        now, before = self._unit()[2].values_at(t)
         return 1.0 if now == before else now / before
 
     def _next_lrs(self) -> list[Any]:
@@ -314,7 +339,7 @@ class _Chainable(_Direct):
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float | Tensor]:
-        factor = self._unit()[0](self.last_epoch)
+        factor = self._unit()[1](self.last_epoch)
         return [base * factor for base in self.base_lrs]
 
 
@@ -383,6 +408,11 @@ class MultiStepLR(_Chainable, _torch.MultiStepLR):
 
     _holds_initial = False
 
+    # The milestones as last seen and their hashable form: a slot, so that it stays out of
+    # ``__dict__`` (torch's ``state_dict`` and attribute comparisons); a frozenset caches
+    # its hash, which a step's cache lookup needs.
+    __slots__ = ("_milestone_key",)
+
     def __init__(
         self,
         optimizer: Optimizer,
@@ -395,15 +425,21 @@ class MultiStepLR(_Chainable, _torch.MultiStepLR):
             if isinstance(m, bool) or not isinstance(m, int) or m < 0:
                 raise _fail("MultiStepLR", "milestones", "non-negative integers", milestones)
         _positive("MultiStepLR", "gamma", gamma)
+        self._milestone_key: tuple[dict[int, int], frozenset[tuple[int, int]]] = ({}, frozenset())
         super().__init__(optimizer, milestones, gamma, last_epoch)
 
     @staticmethod
-    def _build(milestones: tuple[tuple[int, int], ...], gamma: float) -> Schedule:
+    def _build(milestones: frozenset[tuple[int, int]], gamma: float) -> Schedule:
         steps = sorted(m for m, count in milestones for _ in range(count))
         return lr.multistep(1.0, steps, gamma)
 
     def _args(self) -> tuple[Any, ...]:
-        return (tuple(self.milestones.items()), self.gamma)
+        seen, key = self._milestone_key
+        # dict's comparison: Counter's own is Python code.
+        if not dict.__eq__(self.milestones, seen):
+            key = frozenset(self.milestones.items())
+            self._milestone_key = (dict(self.milestones), key)
+        return (key, self.gamma)
 
 
 class ConstantLR(_Chainable, _torch.ConstantLR):
@@ -531,7 +567,7 @@ class ExponentialLR(_Chainable, _torch.ExponentialLR):
         other step to 0 (a SequentialLR phase restarted): ``u(1) / u(0)``."""
         if self._is_initial:
             return 1.0
-        now, before = self._unit()[1].values_at(1)
+        now, before = self._unit()[2].values_at(1)
         return now / before
 
     def _args(self) -> tuple[Any, ...]:
@@ -623,10 +659,12 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
         down_and_up = [lr.cosine(1.0, 0.0, t_max), lr.cosine(0.0, 1.0, t_max)]
         return lr.restarts(lr.join(down_and_up, [t_max]))
 
-    _fused = False  # its step is not a plain factor
-
     def _args(self) -> tuple[Any, ...]:
         return (self.T_max,)
+
+    @property
+    def _floor(self) -> float:  # type: ignore[override]  # torch's eta_min, editable
+        return float(self.eta_min)
 
     def _next_lrs(self) -> list[Any]:
         """torch's rule: the constructor's step keeps the rates, the first step of a resumed
@@ -635,7 +673,7 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
         if self._is_initial:
             return _torch._param_groups_val_list(self.optimizer, "lr")
         t, eta = self.last_epoch, self.eta_min
-        unit, pair = _units(self._build, (self.T_max,))  # _args() inline: a frame less
+        _, unit, pair = self._unit()
         if self._step_count == 1 and t > 0:
             return [eta + (base - eta) * unit(t) for base in self.base_lrs]
         if (t - 1 - self.T_max) % (2 * self.T_max) == 0:
@@ -651,7 +689,7 @@ class CosineAnnealingLR(_Chainable, _torch.CosineAnnealingLR):
         return rates
 
     def _get_closed_form_lr(self) -> list[float | Tensor]:
-        c = self._unit()[0](self.last_epoch)
+        c = self._unit()[1](self.last_epoch)
         return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
 
 
@@ -855,18 +893,33 @@ class CyclicLR(_Direct, _torch.CyclicLR):
         )
 
     @staticmethod
-    def _build(up: int, down: int, mode: str, gamma: float) -> Schedule:
-        return lr.cyclic(0.0, 1.0, up, down, mode, gamma)  # type: ignore[arg-type]
+    def _build(total: float, ratio: float, mode: str, gamma: float, scaled: bool) -> Schedule:
+        """The cycle's steps up and down from torch's attributes (whole numbers where
+        ``total * ratio`` is one to 1e-12, as torch's ratio of whole step sizes is; real
+        numbers after a hand edit), with the mode's scale unless a ``scale_fn`` scales a
+        plain triangle."""
+        up: float = total * ratio
+        if math.isclose(up, round(up), rel_tol=1e-12):
+            up = round(up)
+        down: float = total - up
+        if down == round(down):
+            down = round(down)
+        if not scaled:
+            mode, gamma = "triangular", 1.0
+        return lr.cyclic(0.0, 1.0, up, down, mode, float(gamma))  # type: ignore[arg-type]
+
+    def _args(self) -> tuple[Any, ...]:
+        scaled = self._scale_fn_custom is None
+        return (self.total_size, self.step_ratio, self.mode, self.gamma, scaled)
 
     def _height(self, t: int) -> float:
         """``h(t)``: the cycle's position times the mode's (or ``scale_fn``'s) scale."""
-        up = round(self.total_size * self.step_ratio)
-        down = round(self.total_size) - up
-        if self._scale_fn_custom is None:
-            return float(_units(self._build, (up, down, self.mode, float(self.gamma)))[0](t))
-        height = _units(self._build, (up, down, "triangular", 1.0))[0](t)
+        height: float = self._unit()[1](t)
+        scale_fn = self._scale_fn_custom
+        if scale_fn is None:
+            return height
         at = math.floor(1 + t / self.total_size) if self.scale_mode == "cycle" else t
-        return float(height * self._scale_fn_custom(at))
+        return float(height * scale_fn(at))
 
     def _next_lrs(self) -> list[Any]:
         """This step's rates from ``base_lrs`` and ``max_lrs``; writes momentum, as torch's."""
