@@ -1009,7 +1009,7 @@ def _typed(state: dict[str, Any]) -> dict[str, Any]:
 def test_plateau_state_matches_torch_at_every_step(
     settings: dict[str, Any], lrs: tuple[float, ...]
 ) -> None:
-    """Counters, settings and rates held in Rust read back as torch's, with torch's types, at
+    """Counters, settings and rates read back as torch's, with torch's types, at
     every step: cuts, cool-downs, an int floor that becomes the rate, and steps on torch's
     own path (after the int rate, and ``step(metrics, epoch)``)."""
     opts = [make_opt(Setup(lrs, "sgd", False)) for _ in range(2)]

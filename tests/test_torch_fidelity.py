@@ -513,3 +513,37 @@ def test_older_state_layouts_load() -> None:
                 trace.append(seen(opt2, [one_cycle2]) + seen(cyclic_opt2, [cyclic2]))
         runs.append(trace)
     same(runs[1], runs[0])
+
+
+@SETTINGS
+@given(
+    settings_=st.fixed_dictionaries(
+        {
+            "mode": st.sampled_from(["min", "max"]),
+            "threshold_mode": st.sampled_from(["rel", "abs"]),
+            "factor": st.floats(0.1, 0.9),
+            "patience": st.integers(0, 3),
+            "cooldown": st.integers(0, 3),
+            "threshold": st.sampled_from([0.0, 1e-4, 0.1]),
+            "min_lr": st.sampled_from([0.0, 0.005]),
+        }
+    ),
+    metrics=st.lists(st.sampled_from([1.0, 0.9, 0.5, 2.0, 0.95]), min_size=1, max_size=25),
+    tensor=st.booleans(),
+    epoch_at=st.none() | st.integers(0, 24),
+)
+def test_plateau_steps_as_torch(
+    settings_: dict[str, Any], metrics: list[float], tensor: bool, epoch_at: int | None
+) -> None:
+    """ReduceLROnPlateau's lean step: the same rates, counters and state as torch's at every
+    step, with Tensor rates and metrics, and one ``step(metrics, epoch)``."""
+    opts = [optimizer(tensor=tensor) for _ in range(2)]
+    scheds = [m.ReduceLROnPlateau(o, **settings_) for m, o in zip((ts, lt), opts)]
+    for t, metric in enumerate(metrics):
+        value: Any = torch.tensor(metric) if tensor else metric
+        with quiet():
+            for opt, sched in zip(opts, scheds):
+                opt.step()
+                sched.step(value, 30 + t) if t == epoch_at else sched.step(value)
+        same(seen(opts[1], [scheds[1]]), seen(opts[0], [scheds[0]]))
+        same_state(scheds[1].state_dict(), scheds[0].state_dict())

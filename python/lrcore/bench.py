@@ -291,7 +291,7 @@ def step_rows(groups: Iterable[int] = (1, 10), number: int = 2000) -> list[Row]:
                 repeat=7,
             )
             # Schedule-driven classes: a lean step and values from Rust; ReduceLROnPlateau is
-            # torch's own step.
+            # torch's logic with fewer frames.
             target = 1.0 if name == "ReduceLROnPlateau" else 0.5
             rows.append(
                 Row(

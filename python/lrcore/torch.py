@@ -16,11 +16,12 @@ which is torch's chainable rule; ``step(epoch)`` writes ``base * u(epoch)``. ``C
 ``CosineAnnealingWarmRestarts`` scale their unit cycle between their bounds, ``OneCycleLR``
 anneals between the param groups' own entries (``initial_lr``, ``max_lr``, ``min_lr``) with
 the unit cosine. A unit schedule is built once per set of arguments (a cache keyed on them,
-outside the instance, so an attribute changed by hand is picked up at the next step and state
-dicts hold only torch's entries). ``LambdaLR`` and ``MultiplicativeLR`` call the user's
-functions, as torch's do. ``step()`` is a lean equivalent of torch's (same warnings, counters
-and writes, without its per-call context managers); ``ReduceLROnPlateau``, ``SequentialLR``
-and ``ChainedScheduler`` step as torch's.
+shared between instances, and each instance's last one in a slot, out of its ``__dict__``: an
+attribute changed by hand is picked up at the next step and state dicts hold only torch's
+entries). ``LambdaLR`` and ``MultiplicativeLR`` call the user's functions, as torch's do.
+``step()`` is a lean equivalent of torch's (same warnings, counters and writes, without its
+per-call context managers); ``ReduceLROnPlateau``, ``SequentialLR`` and ``ChainedScheduler``
+step as torch's, in fewer Python frames.
 
 What lrcore adds, where torch's semantics leave room for it (each stated in the class):
 
@@ -42,7 +43,7 @@ import math
 import types
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal, Union, cast
+from typing import Any, Literal, SupportsFloat, Union, cast
 
 import numpy as np
 
@@ -193,6 +194,18 @@ def _write_lrs(
             current.fill_(value)
             last.append(current.clone())
     scheduler._last_lr = last
+
+
+def _rates_now(optimizer: Optimizer) -> list[Any]:
+    """Every group's ``lr`` (Tensor rates copied): torch's ``_param_groups_val_list`` in one
+    frame, a plain number tested first (``isinstance(x, Tensor)`` runs Python code in torch's
+    metaclass)."""
+    last: list[Any] = []
+    for group in optimizer.param_groups:
+        value = group["lr"]
+        plain = value.__class__ is float or not isinstance(value, Tensor)
+        last.append(value if plain else value.clone())
+    return last
 
 
 def _restore_rates(scheduler: Any) -> None:
@@ -1197,6 +1210,30 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             optimizer, mode, factor, patience, threshold, threshold_mode, cooldown, min_lr, eps
         )
 
+    def step(self, metrics: SupportsFloat, epoch: int | None = None) -> None:  # type: ignore[override]
+        """torch's step: the same counters, reductions (torch's ``_is_better`` and
+        ``_reduce_lr``) and warnings, with ``in_cooldown`` read inline and the rates copied
+        in one frame (three of torch's frames, a quarter of its time, fewer)."""
+        current = float(metrics)  # a zero-dim Tensor too
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn(_torch.EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = epoch
+        if self._is_better(current, self.best):  # type: ignore[no-untyped-call]
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs in cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr(epoch)
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = _rates_now(self.optimizer)
+
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         _restore_rates(self)
@@ -1303,15 +1340,10 @@ class ChainedScheduler(_torch.ChainedScheduler):
 
     def step(self) -> None:  # type: ignore[override]  # torch's signature
         """torch's: every child steps, then ``_last_lr`` holds the rates (copies of Tensor
-        rates), read without torch's helper's two frames (a fifth of a step's time)."""
+        rates), read in one frame where torch's helper takes two (a fifth of a step's time)."""
         for scheduler in self._schedulers:
             scheduler.step()
-        last: list[Any] = []
-        for group in self._schedulers[-1].optimizer.param_groups:
-            value = group["lr"]
-            plain = value.__class__ is float or not isinstance(value, Tensor)
-            last.append(value if plain else value.clone())
-        self._last_lr = last
+        self._last_lr = _rates_now(self._schedulers[-1].optimizer)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
