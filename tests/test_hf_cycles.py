@@ -45,3 +45,26 @@ def test_real_valued_cycles_match_transformers(
     ours = _lrs(lrcore.hf.get_scheduler, name, warmup, total, kwargs)
     for t, (x, y) in enumerate(zip(ours, theirs)):
         assert abs(x - y) <= 2e-15 * PEAK, f"step {t}: lrcore {x!r} vs transformers {y!r}"
+
+
+def _factors(get_scheduler: Any, warmup: int, total: int, num_cycles: float) -> list[float]:
+    """The schedule's factor (rate / peak) at every step through ``total + 2``."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=PEAK)
+    kwargs = {"num_cycles": num_cycles}
+    sched = get_scheduler("cosine_with_restarts", opt, warmup, total, kwargs)
+    factor = sched.lr_lambdas[0]
+    return [float(factor(t)) for t in range(total + 3)]
+
+
+@pytest.mark.parametrize("num_cycles", [*range(1, 13), 0.5, 1.5, 2.5, 0.1, 0.3, 3.3])
+def test_restarts_on_whole_steps_match_transformers(num_cycles: float) -> None:
+    """Cycles that start on a whole step (``num_cycles`` divides ``k * length``), where the
+    rounded period puts the step in one cycle and transformers' ``num_cycles * (u / length)``
+    in another: every decay length up to 120, with and without warm-up."""
+    for length in range(1, 121):
+        for warmup in (0, 3):
+            total = warmup + length
+            theirs = _factors(transformers.get_scheduler, warmup, total, num_cycles)
+            ours = _factors(lrcore.hf.get_scheduler, warmup, total, num_cycles)
+            for t, (x, y) in enumerate(zip(ours, theirs, strict=True)):
+                assert abs(x - y) <= 1e-12, f"length {length} step {t}: {x!r} vs {y!r}"

@@ -20,6 +20,7 @@ history, with no schedule for lrcore to compute, so :func:`get_scheduler` return
 
 from __future__ import annotations
 
+import math
 import sys
 import warnings
 from typing import Any
@@ -88,14 +89,43 @@ def _cosine(num_warmup_steps: int, num_training_steps: int, num_cycles: float = 
     return _with_warmup(num_warmup_steps, _wave(1.0, 0.0, length, num_cycles))
 
 
+def _disputed_steps(length: int, num_cycles: float, period: float) -> list[tuple[int, int]]:
+    """The steps ``u < length`` whose cycle in transformers, ``floor(num_cycles * (u /
+    length))``, is not lrcore's ``u // period`` (both roundings of the same real number, on
+    opposite sides of a whole number at a cycle's first step), with transformers' cycle."""
+    if 3 * num_cycles >= length:
+        candidates: Any = range(length)
+    else:  # only steps next to a cycle's start can differ
+        starts = (math.ceil(k * period) for k in range(1, math.ceil(num_cycles) + 1))
+        candidates = sorted({u for n in starts for u in (n - 1, n, n + 1) if 0 <= u < length})
+    disputed = []
+    for u in candidates:
+        cycle = math.floor(num_cycles * (u / length))
+        if cycle != u // period:
+            disputed.append((u, cycle))
+    return disputed
+
+
 def _cosine_with_restarts(
     num_warmup_steps: int, num_training_steps: int, num_cycles: float = 1
 ) -> Schedule:
     """Cycles of ``length / num_cycles`` steps (``num_cycles`` may be any positive real: the
-    last cycle is then cut short), then 0 from ``length`` on."""
+    last cycle is then cut short), then 0 from ``length`` on. Where a cycle starts on a whole
+    step (``num_cycles`` divides ``k * length``) the rounding of ``length / num_cycles`` may
+    put that step at the end of the previous cycle in lrcore and at the start of the next in
+    transformers (or the reverse): such a step is a constant of transformers' cycle."""
     length = _decay_length(num_warmup_steps, num_training_steps)
-    cycles = lr.restarts(lr.cosine(1.0, 0.0, length / num_cycles))
-    return _with_warmup(num_warmup_steps, lr.join([cycles, lr.constant(0.0)], [length]))
+    period = length / num_cycles
+    unit = lr.cosine(1.0, 0.0, period)
+    cycles = lr.restarts(unit)
+    after: dict[int, Schedule] = {}  # what runs from each boundary on; later entries win
+    for u, cycle in _disputed_steps(length, num_cycles, period):
+        after[u] = lr.constant(unit(max(0.0, u - cycle * period)))
+        after[u + 1] = cycles.shift(-(u + 1))
+    after[length] = lr.constant(0.0)
+    boundaries = sorted(after)
+    pieces = [cycles, *(after[b] for b in boundaries)]
+    return _with_warmup(num_warmup_steps, lr.join(pieces, boundaries))
 
 
 def _polynomial(
