@@ -71,7 +71,8 @@ def _exp_decay(draw: Draw) -> lr.Schedule:
 
 
 def _polynomial(draw: Draw) -> lr.Schedule:
-    return lr.polynomial(draw(signed), draw(signed), draw(lengths), draw(exponents))
+    k = draw(st.one_of(st.just(1.0), exponents))
+    return lr.polynomial(draw(signed), draw(signed), draw(lengths), draw(exponents), k)
 
 
 def _step_decay(draw: Draw) -> lr.Schedule:
@@ -95,7 +96,7 @@ def _piecewise_linear(draw: Draw) -> lr.Schedule:
 
 
 def _inverse_sqrt(draw: Draw) -> lr.Schedule:
-    timescale = draw(st.none() | st.integers(1, 500))
+    timescale = draw(st.none() | st.integers(1, 500) | st.floats(0.01, 500.0))
     warm = draw(st.integers(1 if timescale is None else 0, 200))
     return lr.inverse_sqrt(draw(positive), warm, timescale)
 
@@ -182,7 +183,7 @@ def _join(draw: Draw, depth: int) -> lr.Schedule:
 
 def _restarts(draw: Draw, depth: int) -> lr.Schedule:
     inner = _finite(draw, depth)
-    mul = draw(st.sampled_from([1.0, 2.0, 3.0]) | st.floats(1.0, 3.0))
+    mul = draw(st.sampled_from([1.0, 2.0, 3.0, 0.5]) | st.floats(1.0, 3.0) | st.floats(0.05, 0.99))
     decay = draw(st.just(1.0) | st.floats(0.1, 1.5))
     limit = draw(st.none() | st.integers(1, 6))
     return lr.restarts(inner, mul, decay, limit)
@@ -353,6 +354,12 @@ def test_nested_trees_match_reference(data: st.DataObject) -> None:
         (lr.restarts(lr.cosine(1.0, 0.0, 10), 2.0, 0.5, 3), 10, 0.5),  # timm cycles
         (lr.restarts(lr.cosine(1.0, 0.0, 10), 2.0, 0.5, 3), 30, 0.25),
         (lr.restarts(lr.cosine(1.0, 0.0, 10), 2.0, 0.5, 3), 70, 0.0),
+        # timm's cycle_mul < 1: cycle 1 is [10, 15), cycle 2 [15, 17.5); 0 from 20 on
+        (lr.restarts(lr.cosine(1.0, 0.0, 10), 0.5, 0.5), 12.5, 0.25),
+        (lr.restarts(lr.cosine(1.0, 0.0, 10), 0.5, 0.5), 15, 0.25),
+        (lr.restarts(lr.cosine(1.0, 0.0, 10), 0.5, 0.5), 20, 0.0),
+        (lr.polynomial(1.0, 0.1, 10, 2.0, 2.0), 5, 0.1 + 0.9 * 0.75**2),  # timm poly k-decay
+        (lr.inverse_sqrt(1.0, 0, 2.5), 7.5, 0.5),
         (lr.one_cycle(1.0, 100), 99, 4e-6),  # torch: lr[99] = min_lr
         (lr.piecewise_linear([(10, 2.0), (20, 4.0)]), 15, 3.0),
         (lr.warmup(10, lr.constant(2.0), 0.0, "cosine"), 5, 1.0),
