@@ -8,6 +8,8 @@ paths (``values``, array input, batches) agree bit for bit with scalar calls.
 from __future__ import annotations
 
 import math
+import pickle
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -584,3 +586,63 @@ def test_batches_equal_their_items(data: st.DataObject) -> None:
         out = batch(grid)
         assert out.shape == (b, 3, 4)
         assert _same_bits(out, np.stack([s(grid) for s in items]))
+
+
+# ------------------------------------------- issue 17: k-decay, real timescales, shrinking cycles
+
+
+@pytest.mark.parametrize(
+    ("s", "text"),
+    [
+        (lr.polynomial(1.0, 0.1, 10, 2.0, k=0.5), "polynomial(1.0, 0.1, 10, power=2.0, k=0.5)"),
+        (lr.polynomial(1.0, 0.1, 10, k=1.0), "polynomial(1.0, 0.1, 10)"),
+        (lr.inverse_sqrt(1.0, 3, timescale=2.5), "inverse_sqrt(1.0, 3, timescale=2.5)"),
+        (lr.inverse_sqrt(1.0, 3, timescale=8.0), "inverse_sqrt(1.0, 3, timescale=8)"),
+        (lr.restarts(lr.cosine(1.0, 0.0, 10), 0.5), "restarts(cosine(1.0, 0.0, 10), mul=0.5)"),
+    ],
+)
+def test_new_parameters_round_trip(s: lr.Schedule, text: str) -> None:
+    """repr, the parser, JSON, dict and pickle carry ``k``, a real timescale and ``mul < 1``."""
+    assert repr(s) == text
+    for back in (
+        lr.parse(text),
+        lr.from_json(s.to_json()),
+        lr.from_dict(s.to_dict()),
+        pickle.loads(pickle.dumps(s)),
+    ):
+        assert back == s
+        assert back.values(40).tolist() == s.values(40).tolist()
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: lr.polynomial(1.0, 0.0, 4, k=0.0),
+            "polynomial(): k must be a positive number, got 0",
+        ),
+        (
+            lambda: lr.polynomial(1.0, 0.0, 4, k=math.nan),
+            "polynomial(): k must be a positive number, got nan",
+        ),
+        (
+            lambda: lr.polynomial(1.0, 0.0, 4, k=math.inf),
+            "polynomial(): k must be a positive number, got inf",
+        ),
+        (
+            lambda: lr.inverse_sqrt(1.0, 4, timescale=-2.5),
+            "inverse_sqrt(): timescale must be a positive number, got -2.5",
+        ),
+        (
+            lambda: lr.inverse_sqrt(1.0, 4, timescale=math.inf),
+            "inverse_sqrt(): timescale must be a positive number, got inf",
+        ),
+        (
+            lambda: lr.restarts(lr.cosine(1.0, 0.0, 10), mul=-0.5),
+            "restarts(): mul must be a positive number, got -0.5",
+        ),
+    ],
+)
+def test_new_parameters_are_validated(build: Callable[[], lr.Schedule], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build()

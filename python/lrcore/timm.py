@@ -21,10 +21,12 @@ How timm's shapes are built (``v`` a group's base rate, ``W`` warm-up steps):
   min_lr, num_epochs) | polynomial(v, min_lr, num_epochs, power=decay_rate, k=k_decay),
   mul=cycle_mul, decay=cycle_decay, limit=cycle_limit, decay_mode="peak")`` (cycle ``i`` peaks
   at ``v * cycle_decay ** i`` and ends at ``min_lr``; ``min_lr`` holds after the last cycle).
-  With ``cycle_mul < 1`` the cycles shrink towards the step ``num_epochs / (1 - cycle_mul)``,
-  from which ``min_lr`` holds: timm's cycle search takes the logarithm of a number <= 0 there
-  and raises ``ValueError: math domain error`` from ``step`` (it does for every step past that
-  limit, ``cycle_limit`` or not);
+  With ``cycle_mul < 1`` the cycles shrink towards ``T / (1 - cycle_mul)`` (``T``: the
+  ``num_epochs`` in steps), from which ``min_lr`` holds: timm's cycle search takes the
+  logarithm of a number <= 0 there and raises ``ValueError: math domain error`` from ``step``
+  (it does for every step past that limit, ``cycle_limit`` or not, and ``tanh`` on
+  construction where an overlapping warm-up ends past it; here that warm-up rises to
+  ``min_lr``);
 - ``step``: ``step_decay(v, decay_epochs, decay_rate)``; a period that is not a whole number of
   steps (timm's ``t // decay_t`` with ``decay_epochs=2.4``) is ``restarts`` of a ``join``
   holding ``v`` for that real length, scaled by ``decay_rate`` each cycle; ``constant`` is
