@@ -292,6 +292,55 @@ def test_plateau(
     )
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sched": "poly", "num_epochs": 12, "k_decay": 2.5, "decay_rate": 0.7, "min_lr": 1e-3},
+        {"sched": "rsqrt", "num_epochs": 20, "warmup_epochs": 2, "stable_timescale": 2.7},
+        {
+            "sched": "rsqrt",
+            "num_epochs": 20,
+            "stable_timescale": 1.5,
+            "step_on_epochs": False,
+            "updates_per_epoch": 3,
+        },
+        {
+            "sched": "poly",
+            "num_epochs": 10,
+            "k_decay": 0.5,
+            "cycle_mul": 0.3,
+            "cycle_limit": 4,
+            "cycle_decay": 0.5,
+            "step_on_epochs": False,
+            "updates_per_epoch": 3,
+        },
+    ],
+)
+def test_k_decay_real_timescales_and_shrinking_cycles(kwargs: dict[str, Any]) -> None:
+    _compare(kwargs)
+
+
+def test_shrinking_cycles_hold_min_lr_where_timm_raises() -> None:
+    kwargs = {
+        "sched": "cosine",
+        "num_epochs": 10,
+        "cycle_mul": 0.5,
+        "cycle_limit": 3,
+        "min_lr": 1e-3,
+        "cooldown_epochs": 12,
+        "warmup_epochs": 2,
+        "warmup_prefix": True,
+    }
+    theirs, _ = _drive(timm_factory.create_scheduler_v2, kwargs)
+    # the cycles end by epoch 2 + 10 / (1 - 0.5) = 22, the loop runs to 17 + 2 + 12 + 3
+    assert [t for t, r in theirs if r is None][:1] == [22]
+    _compare(kwargs)
+    tanh = {"sched": "tanh", "num_epochs": 4, "cycle_mul": 0.5, "warmup_epochs": 9}
+    with pytest.raises(ValueError, match="math domain error"):
+        timm_factory.create_scheduler_v2(_opt(), **tanh)
+    _compare(tanh)
+
+
 def test_none_and_unknown_names() -> None:
     for prefix in (False, True):
         kwargs = {"sched": "none", "num_epochs": 7, "warmup_epochs": 2, "warmup_prefix": prefix}
