@@ -135,7 +135,14 @@ fn call() -> impl Strategy<Value = (String, Vec<Arg>)> {
                 let args = match f {
                     "warmup" => vec![Arg::Num(n), Arg::Schedule(a)],
                     "noise" => vec![Arg::Schedule(a)],
-                    "restarts" => vec![Arg::Schedule(a), Arg::Num(1.0 + n / 1000.0)],
+                    // Growing cycles, and (odd n) shrinking ones.
+                    "restarts" => {
+                        let mul = 1.0 + n / 1000.0;
+                        vec![
+                            Arg::Schedule(a),
+                            Arg::Num(if n % 2.0 == 1.0 { 1.0 / mul } else { mul }),
+                        ]
+                    }
                     "shift" => return Some(("shift".into(), vec![Arg::Schedule(a), Arg::Num(n)])),
                     _ => vec![Arg::Schedule(a), Arg::Schedule(b)],
                 };

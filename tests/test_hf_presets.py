@@ -110,8 +110,11 @@ def test_constant_and_constant_with_warmup(warmup: int) -> None:
 
 
 @SETTINGS
-@given(warmup=warmups, timescale=st.one_of(st.none(), st.integers(1, 60)))
-def test_inverse_sqrt(warmup: int, timescale: int | None) -> None:
+@given(
+    warmup=warmups,
+    timescale=st.one_of(st.none(), st.integers(1, 60), st.floats(0.05, 60.0)),
+)
+def test_inverse_sqrt(warmup: int, timescale: float | None) -> None:
     kwargs = None if timescale is None else {"timescale": timescale}
     _check("inverse_sqrt", warmup, None, kwargs, warmup + 60)
 

@@ -8,6 +8,8 @@ paths (``values``, array input, batches) agree bit for bit with scalar calls.
 from __future__ import annotations
 
 import math
+import pickle
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -71,7 +73,8 @@ def _exp_decay(draw: Draw) -> lr.Schedule:
 
 
 def _polynomial(draw: Draw) -> lr.Schedule:
-    return lr.polynomial(draw(signed), draw(signed), draw(lengths), draw(exponents))
+    k = draw(st.one_of(st.just(1.0), exponents))
+    return lr.polynomial(draw(signed), draw(signed), draw(lengths), draw(exponents), k)
 
 
 def _step_decay(draw: Draw) -> lr.Schedule:
@@ -95,7 +98,7 @@ def _piecewise_linear(draw: Draw) -> lr.Schedule:
 
 
 def _inverse_sqrt(draw: Draw) -> lr.Schedule:
-    timescale = draw(st.none() | st.integers(1, 500))
+    timescale = draw(st.none() | st.integers(1, 500) | st.floats(0.01, 500.0))
     warm = draw(st.integers(1 if timescale is None else 0, 200))
     return lr.inverse_sqrt(draw(positive), warm, timescale)
 
@@ -182,7 +185,7 @@ def _join(draw: Draw, depth: int) -> lr.Schedule:
 
 def _restarts(draw: Draw, depth: int) -> lr.Schedule:
     inner = _finite(draw, depth)
-    mul = draw(st.sampled_from([1.0, 2.0, 3.0]) | st.floats(1.0, 3.0))
+    mul = draw(st.sampled_from([1.0, 2.0, 3.0, 0.5]) | st.floats(1.0, 3.0) | st.floats(0.05, 0.99))
     decay = draw(st.just(1.0) | st.floats(0.1, 1.5))
     limit = draw(st.none() | st.integers(1, 6))
     return lr.restarts(inner, mul, decay, limit)
@@ -353,6 +356,12 @@ def test_nested_trees_match_reference(data: st.DataObject) -> None:
         (lr.restarts(lr.cosine(1.0, 0.0, 10), 2.0, 0.5, 3), 10, 0.5),  # timm cycles
         (lr.restarts(lr.cosine(1.0, 0.0, 10), 2.0, 0.5, 3), 30, 0.25),
         (lr.restarts(lr.cosine(1.0, 0.0, 10), 2.0, 0.5, 3), 70, 0.0),
+        # timm's cycle_mul < 1: cycle 1 is [10, 15), cycle 2 [15, 17.5); 0 from 20 on
+        (lr.restarts(lr.cosine(1.0, 0.0, 10), 0.5, 0.5), 12.5, 0.25),
+        (lr.restarts(lr.cosine(1.0, 0.0, 10), 0.5, 0.5), 15, 0.25),
+        (lr.restarts(lr.cosine(1.0, 0.0, 10), 0.5, 0.5), 20, 0.0),
+        (lr.polynomial(1.0, 0.1, 10, 2.0, 2.0), 5, 0.1 + 0.9 * 0.75**2),  # timm poly k-decay
+        (lr.inverse_sqrt(1.0, 0, 2.5), 7.5, 0.5),
         (lr.one_cycle(1.0, 100), 99, 4e-6),  # torch: lr[99] = min_lr
         (lr.piecewise_linear([(10, 2.0), (20, 4.0)]), 15, 3.0),
         (lr.warmup(10, lr.constant(2.0), 0.0, "cosine"), 5, 1.0),
@@ -577,3 +586,63 @@ def test_batches_equal_their_items(data: st.DataObject) -> None:
         out = batch(grid)
         assert out.shape == (b, 3, 4)
         assert _same_bits(out, np.stack([s(grid) for s in items]))
+
+
+# ------------------------------------------- issue 17: k-decay, real timescales, shrinking cycles
+
+
+@pytest.mark.parametrize(
+    ("s", "text"),
+    [
+        (lr.polynomial(1.0, 0.1, 10, 2.0, k=0.5), "polynomial(1.0, 0.1, 10, power=2.0, k=0.5)"),
+        (lr.polynomial(1.0, 0.1, 10, k=1.0), "polynomial(1.0, 0.1, 10)"),
+        (lr.inverse_sqrt(1.0, 3, timescale=2.5), "inverse_sqrt(1.0, 3, timescale=2.5)"),
+        (lr.inverse_sqrt(1.0, 3, timescale=8.0), "inverse_sqrt(1.0, 3, timescale=8)"),
+        (lr.restarts(lr.cosine(1.0, 0.0, 10), 0.5), "restarts(cosine(1.0, 0.0, 10), mul=0.5)"),
+    ],
+)
+def test_new_parameters_round_trip(s: lr.Schedule, text: str) -> None:
+    """repr, the parser, JSON, dict and pickle carry ``k``, a real timescale and ``mul < 1``."""
+    assert repr(s) == text
+    for back in (
+        lr.parse(text),
+        lr.from_json(s.to_json()),
+        lr.from_dict(s.to_dict()),
+        pickle.loads(pickle.dumps(s)),
+    ):
+        assert back == s
+        assert back.values(40).tolist() == s.values(40).tolist()
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: lr.polynomial(1.0, 0.0, 4, k=0.0),
+            "polynomial(): k must be a positive number, got 0",
+        ),
+        (
+            lambda: lr.polynomial(1.0, 0.0, 4, k=math.nan),
+            "polynomial(): k must be a positive number, got nan",
+        ),
+        (
+            lambda: lr.polynomial(1.0, 0.0, 4, k=math.inf),
+            "polynomial(): k must be a positive number, got inf",
+        ),
+        (
+            lambda: lr.inverse_sqrt(1.0, 4, timescale=-2.5),
+            "inverse_sqrt(): timescale must be a positive number, got -2.5",
+        ),
+        (
+            lambda: lr.inverse_sqrt(1.0, 4, timescale=math.inf),
+            "inverse_sqrt(): timescale must be a positive number, got inf",
+        ),
+        (
+            lambda: lr.restarts(lr.cosine(1.0, 0.0, 10), mul=-0.5),
+            "restarts(): mul must be a positive number, got -0.5",
+        ),
+    ],
+)
+def test_new_parameters_are_validated(build: Callable[[], lr.Schedule], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build()

@@ -335,7 +335,9 @@ def get_scheduler(
     if name == "constant_with_warmup":
         factor = _with_warmup(num_warmup_steps, lr.constant(1.0))
     elif name == "inverse_sqrt":
-        timescale = kwargs.pop("timescale", None) or num_warmup_steps or 10_000
+        timescale = kwargs.pop("timescale", None)
+        if timescale is None:  # transformers' default; one given may be any positive real
+            timescale = num_warmup_steps or 10_000
         if kwargs:
             raise TypeError(f"inverse_sqrt got unexpected arguments {sorted(kwargs)}")
         factor = lr.inverse_sqrt(1.0, num_warmup_steps, timescale=timescale)

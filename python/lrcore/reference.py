@@ -144,13 +144,20 @@ def exp_decay(t: float, start: float, gamma: float, every: int = 1) -> float:
     return _times(start, _pow(gamma, math.floor(t / every)))
 
 
-def polynomial(t: float, start: float, end: float, steps: int, power: float = 1.0) -> float:
-    """``(start - end) * (1 - min(t, steps) / steps) ** power + end``.
+def polynomial(
+    t: float, start: float, end: float, steps: int, power: float = 1.0, k: float = 1.0
+) -> float:
+    """``(start - end) * (1 - u**k / steps**k) ** power + end``, ``u = min(t, steps)``;
+    ``(u / steps) ** k`` where ``steps ** k`` overflows.
 
     >>> polynomial(1, 1.0, 0.0, 4, power=2.0)
     0.5625
+    >>> polynomial(2, 1.0, 0.0, 4, k=2.0)
+    0.75
     """
-    return (start - end) * _pow(1.0 - _frac(t, steps), power) + end
+    u = min(t, steps)
+    ratio = _pow(u, k) / _pow(steps, k) if math.isfinite(_pow(steps, k)) else _pow(u / steps, k)
+    return (start - end) * _pow(1.0 - ratio, power) + end
 
 
 def step_decay(t: float, start: float, step_size: int, gamma: float = 0.1) -> float:
@@ -194,7 +201,7 @@ def piecewise_linear(t: float, points: Sequence[Sequence[float]]) -> float:
     return float(points[-1][1])
 
 
-def inverse_sqrt(t: float, peak: float, warmup_steps: int, timescale: int | None = None) -> float:
+def inverse_sqrt(t: float, peak: float, warmup_steps: int, timescale: float | None = None) -> float:
     """``peak * t / W`` below ``W``, then ``peak / sqrt((t + s - W) / s)``, s = timescale or W.
 
     >>> inverse_sqrt(16, 1.0, 4)
@@ -458,19 +465,26 @@ def restarts(
     """SGDR: cycle ``i`` lasts ``length * factor**i``: ``e + decay**i * (s(tau / factor**i) - e)``;
     with ``decay_mode="peak"`` (timm)
     ``e + (decay**i * p - e) * (s(tau / factor**i) - e) / (p - e)``, ``p = s(0)`` unless
-    ``peak`` is given (a tanh's ``start``).
+    ``peak`` is given (a tanh's ``start``). ``e`` after ``limit`` cycles, and (``factor < 1``)
+    from the cycles' geometric limit ``length / (1 - factor)`` on.
 
     ``length`` is the inner schedule's :func:`period` and ``factor`` is ``restarts``' ``mul``.
 
     >>> restarts(3, lambda t: linear(t, 1.0, 0.0, 2), 2)
     0.5
+    >>> restarts(2.5, lambda t: linear(t, 1.0, 0.0, 2), 2, factor=0.5)
+    0.5
     """
     e = schedule(float(length))
+    if factor < 1.0 and t >= length / (1.0 - factor):
+        return e
     if factor == 1.0:
         i = int(t // length)  # exact, as timm's: math.floor(t / length) can round up
     else:
-        # Geometric series, solved for the cycle; the loops settle rounding at a boundary.
-        i = max(0, math.floor(math.log(1.0 + t * (factor - 1.0) / length) / math.log(factor)))
+        # Geometric series, solved for the cycle; the loops settle rounding at a boundary (and
+        # near the limit of shrinking cycles, where the log's argument may round to <= 0).
+        arg = 1.0 + t * (factor - 1.0) / length
+        i = max(0, math.floor(math.log(arg) / math.log(factor))) if arg > 0 else 0
         while i > 0 and _cycle_start(i, length, factor) > t:
             i -= 1
         while _cycle_start(i + 1, length, factor) <= t:
@@ -623,10 +637,12 @@ def period(spec: Mapping[str, Any]) -> float | None:
         last = float(spec["boundaries"][-1]) if spec["boundaries"] else 0.0
         return None if inner is None else inner + last
     if kind == "restarts":
-        inner = period(spec["schedule"])
-        if spec["limit"] is None or inner is None:
+        inner, mul = period(spec["schedule"]), float(spec["mul"])
+        if inner is None or (spec["limit"] is None and mul >= 1.0):
             return None
-        return _cycle_start(int(spec["limit"]), inner, float(spec["mul"]))
+        if spec["limit"] is None:  # shrinking cycles, all over by their geometric limit
+            return inner / (1.0 - mul)
+        return _cycle_start(int(spec["limit"]), inner, mul)
     if kind == "noise":
         inner = period(spec["schedule"])
         if inner is None or spec["end"] is None:
@@ -689,7 +705,7 @@ def evaluate(spec: Mapping[str, Any], t: float) -> float:
     if kind == "exp_decay":
         return exp_decay(t, spec["start"], spec["gamma"], spec["every"])
     if kind == "polynomial":
-        return polynomial(t, spec["start"], spec["end"], spec["steps"], spec["power"])
+        return polynomial(t, spec["start"], spec["end"], spec["steps"], spec["power"], spec["k"])
     if kind == "step_decay":
         return step_decay(t, spec["start"], spec["step_size"], spec["gamma"])
     if kind == "multistep":

@@ -138,16 +138,21 @@ def exp_decay(start: Num, gamma: Num, every: Count = 1) -> Schedule:
     return build("exp_decay", start, gamma, every)
 
 
-def polynomial(start: Num, end: Num, steps: Count, power: Num = 1.0) -> Schedule:
-    """``(start - end) * (1 - min(t, steps) / steps) ** power + end``.
+def polynomial(start: Num, end: Num, steps: Count, power: Num = 1.0, k: Num = 1.0) -> Schedule:
+    """``(start - end) * (1 - u**k / steps**k) ** power + end`` with ``u = min(t, steps)``
+    (``(u / steps) ** k`` where ``steps**k`` overflows).
 
     torch PolynomialLR is ``polynomial(base, 0, total_iters, power)``; keras PolynomialDecay
-    (without ``cycle``) is the same formula.
+    (without ``cycle``) is the same formula. ``k`` is timm's k-decay (its PolyLRScheduler's
+    ``lr_min + (lr_max - lr_min) * (1 - t**k / t_i**k) ** power``); k=1 is the plain
+    polynomial.
 
     >>> polynomial(1.0, 0.0, 4, power=2.0).values(6).tolist()
     [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    >>> polynomial(1.0, 0.0, 4, k=2.0).values(5).tolist()
+    [1.0, 0.9375, 0.75, 0.4375, 0.0]
     """
-    return build("polynomial", start, end, steps, power)
+    return build("polynomial", start, end, steps, power, k)
 
 
 def step_decay(start: Num, step_size: Count, gamma: Num = 0.1) -> Schedule:
@@ -191,13 +196,17 @@ def piecewise_linear(points: Sequence[tuple[int, float]]) -> Schedule:
     return build("piecewise_linear", points)
 
 
-def inverse_sqrt(peak: Num, warmup_steps: Count, timescale: Count | None = None) -> Schedule:
+def inverse_sqrt(peak: Num, warmup_steps: Count, timescale: Num | None = None) -> Schedule:
     """transformers' inverse_sqrt: ``peak * t / W`` for ``t < W``, then
     ``peak / sqrt((t + timescale - W) / timescale)``; ``timescale`` defaults to ``W``, giving
-    ``peak / sqrt(t / W)``, and must be given when ``W`` is 0.
+    ``peak / sqrt(t / W)``, and must be given when ``W`` is 0. ``timescale`` may be any
+    positive real number of steps (timm's ``stable_timescale`` in epochs times the updates per
+    epoch); a whole number prints as an integer.
 
     >>> inverse_sqrt(1.0, 4).values(9).round(4).tolist()
     [0.0, 0.25, 0.5, 0.75, 1.0, 0.8944, 0.8165, 0.7559, 0.7071]
+    >>> inverse_sqrt(1.0, 0, timescale=2.5)(7.5)
+    0.5
     """
     return build("inverse_sqrt", peak, warmup_steps, timescale)
 
@@ -348,9 +357,15 @@ def restarts(
     decay_mode: Literal["height", "peak"] = "height",
 ) -> Schedule:
     """Repeats a finite schedule (SGDR). Cycle ``i`` is stretched to ``L * mul ** i`` steps
-    (``L`` the schedule's length, a real number where its cycle is, ``mul >= 1``) and its
+    (``L`` the schedule's length, a real number where its cycle is, ``mul > 0``) and its
     height above the end value ``e`` is scaled by ``decay ** i``:
     ``e + decay**i * (schedule(tau / mul**i) - e)``. After ``limit`` cycles ``e`` holds.
+
+    With ``mul < 1`` (timm's ``cycle_mul < 1``) the cycles shrink: cycle ``i`` starts at
+    ``L * (1 - mul**i) / (1 - mul)``, and infinitely many of them end by the geometric limit
+    ``L / (1 - mul)``. From there ``e`` holds, limit or not (where timm's cycle search takes
+    the logarithm of a number <= 0 and raises), so such a schedule is finite even without a
+    ``limit``: ``total_steps`` is ``ceil(L / (1 - mul))``.
 
     ``decay_mode="peak"`` scales the peak ``p = schedule(0)`` instead (``p = start`` for a
     :func:`tanh`, whose curve begins just below it), the end value fixed:
@@ -368,6 +383,9 @@ def restarts(
     [1.0, 0.5, 1.0, 0.5, 1.0, 0.5]
     >>> restarts(linear(1.0, 0.0, 2), mul=2.0, decay=0.5).values(8).tolist()
     [1.0, 0.5, 0.5, 0.375, 0.25, 0.125, 0.25, 0.21875]
+    >>> shrinking = restarts(linear(1.0, 0.0, 4), mul=0.5)
+    >>> shrinking.total_steps, shrinking.values(10).tolist()
+    (8, [1.0, 0.75, 0.5, 0.25, 1.0, 0.5, 1.0, 1.0, 0.0, 0.0])
     """
     return build("restarts", schedule, mul, decay, limit, decay_mode)
 

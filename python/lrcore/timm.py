@@ -18,9 +18,15 @@ How timm's shapes are built (``v`` a group's base rate, ``W`` warm-up steps):
   the decay's first ``W`` steps; ``tanh`` then aims its warm-up at the decay's value at ``W``,
   as timm's TanhLRScheduler does);
 - ``cosine`` / ``tanh`` / ``poly``: ``restarts(cosine(v, min_lr, num_epochs, k=k_decay) | tanh(v,
-  min_lr, num_epochs) | polynomial(v, min_lr, num_epochs, power=decay_rate), mul=cycle_mul,
-  decay=cycle_decay, limit=cycle_limit, decay_mode="peak")`` (cycle ``i`` peaks at
-  ``v * cycle_decay ** i`` and ends at ``min_lr``; ``min_lr`` holds after the last cycle);
+  min_lr, num_epochs) | polynomial(v, min_lr, num_epochs, power=decay_rate, k=k_decay),
+  mul=cycle_mul, decay=cycle_decay, limit=cycle_limit, decay_mode="peak")`` (cycle ``i`` peaks
+  at ``v * cycle_decay ** i`` and ends at ``min_lr``; ``min_lr`` holds after the last cycle).
+  With ``cycle_mul < 1`` the cycles shrink towards ``T / (1 - cycle_mul)`` (``T``: the
+  ``num_epochs`` in steps), from which ``min_lr`` holds: timm's cycle search takes the
+  logarithm of a number <= 0 there and raises ``ValueError: math domain error`` from ``step``
+  (it does for every step past that limit, ``cycle_limit`` or not, and ``tanh`` on
+  construction where an overlapping warm-up ends past it; here that warm-up rises to
+  ``min_lr``);
 - ``step``: ``step_decay(v, decay_epochs, decay_rate)``; a period that is not a whole number of
   steps (timm's ``t // decay_t`` with ``decay_epochs=2.4``) is ``restarts`` of a ``join``
   holding ``v`` for that real length, scaled by ``decay_rate`` each cycle; ``constant`` is
@@ -28,7 +34,8 @@ How timm's shapes are built (``v`` a group's base rate, ``W`` warm-up steps):
 - ``multistep``: ``multistep(v, [m - 1 for m in decay_milestones], decay_rate)`` (timm decays
   one step before each milestone);
 - ``wsd`` / ``rsqrt``: ``min_lr + (stable - min_lr) * g``, where ``stable`` is ``max(v, min_lr)``
-  (``wsd``) or ``max(inverse_sqrt(v, 0, timescale), min_lr)`` (``rsqrt``) and ``g`` is 1 until
+  (``wsd``) or ``max(inverse_sqrt(v, 0, timescale), min_lr)`` (``rsqrt``; ``timescale`` in
+  steps, any positive real number) and ``g`` is 1 until
   the decay and then timm's decay function (``1-sqrt``, ``linear``, ``cosine``, ``power``
   (``1 - f ** 0.5``, that is ``1-sqrt``) or ``exp`` (``(0.1 ** f - 0.1) / 0.9``)), after the
   warm-up, which is always a prefix;
@@ -40,9 +47,6 @@ Noise (``noise=...``) follows timm's parameters (range as fractions of ``num_epo
 through :func:`lrcore.noise`, whose draws come from lrcore's own generator: they differ from
 timm's ``torch.Generator`` draws.
 
-Not supported (ValueError naming the argument): ``k_decay != 1`` with ``poly`` (lrcore's
-polynomial has no k), a ``rsqrt`` timescale that is not a whole number of steps, and
-``cycle_mul < 1`` (cycles that shrink towards a finite end, where timm's cycle search fails).
 Where timm asserts (``updates_per_epoch`` missing, ``plateau`` stepped per update) this module
 raises ValueError. Importing it needs neither timm nor torch; ``plateau`` needs torch.
 """
@@ -299,13 +303,7 @@ def _wsd(
     if timescale is None:
         stable = lr.constant(max(v, lr_min))
     else:
-        whole = _whole(timescale, "stable_timescale")
-        if whole is None:
-            raise ValueError(
-                "create_scheduler_v2(): the rsqrt timescale must be a whole number of steps in "
-                f"lrcore, got {timescale!r}"
-            )
-        stable = lr.inverse_sqrt(v, 0, whole).clip(lr_min)
+        stable = lr.inverse_sqrt(v, 0, timescale).clip(lr_min)
     g = {
         "linear": lr.linear(1.0, 0.0, decay_t),
         "cosine": lr.cosine(1.0, 0.0, decay_t),
@@ -424,21 +422,16 @@ def create_scheduler_v2(
     base = _base_values(optimizer)
     cyclic = sched in ("cosine", "tanh", "poly")
     if cyclic:
-        if not cycle_mul >= 1:
-            raise ValueError(f"create_scheduler_v2(): cycle_mul must be >= 1, got {cycle_mul!r}")
+        if not cycle_mul > 0:
+            raise ValueError(f"create_scheduler_v2(): cycle_mul must be > 0, got {cycle_mul!r}")
         if not t_initial > 0:
             raise ValueError(f"create_scheduler_v2(): num_epochs must be > 0, got {num_epochs!r}")
         if min_lr < 0:
             raise ValueError(f"create_scheduler_v2(): min_lr must be >= 0, got {min_lr!r}")
-        if sched == "poly" and k_decay != 1:
-            raise ValueError(
-                "create_scheduler_v2(): k_decay must be 1 for sched='poly' in lrcore, "
-                f"got {k_decay!r}"
-            )
         one: Callable[[float], Schedule] = {
             "cosine": lambda v: lr.cosine(v, min_lr, t_initial, k=k_decay),
             "tanh": lambda v: lr.tanh(v, min_lr, t_initial),
-            "poly": lambda v: lr.polynomial(v, min_lr, t_initial, power=decay_rate),
+            "poly": lambda v: lr.polynomial(v, min_lr, t_initial, power=decay_rate, k=k_decay),
         }[sched]
 
         def decay(v: float) -> Schedule:
@@ -480,10 +473,10 @@ def create_scheduler_v2(
         timescale = None
         if sched == "rsqrt":
             timescale = warmup_t if timescale_t is None else timescale_t
-            if not timescale > 0:
+            if not 0 < timescale < math.inf:
                 raise ValueError(
-                    f"create_scheduler_v2(): sched='rsqrt' needs a positive stable_timescale, "
-                    f"it defaults to the warm-up ({warmup_t}), got {timescale!r}"
+                    "create_scheduler_v2(): sched='rsqrt' needs a finite positive "
+                    f"stable_timescale, it defaults to the warm-up ({warmup_t}), got {timescale!r}"
                 )
 
         def build(v: float) -> Schedule:

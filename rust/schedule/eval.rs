@@ -214,13 +214,16 @@ fn wsd_value(
 }
 
 /// Which cycle of `restarts` holds step `t`, and where that cycle starts.
-/// Cycle i lasts `len0·mul^i` steps and starts at `len0·(mul^i − 1)/(mul − 1)`.
+/// Cycle i lasts `len0·mul^i` steps and starts at `len0·(mul^i − 1)/(mul − 1)`. With
+/// `mul < 1`, `t` lies before [`restarts_end`] (the cycles' geometric limit).
 ///
 /// The logarithm gives the cycle up to rounding (exactly, in all but a few steps at a
-/// boundary); a search settles it. The search gallops from the estimate (1, 2, 4, … cycles)
-/// and then bisects, so it takes at most about 2·64 evaluations of a cycle start whatever
-/// `mul` and `t` are: near 1 (`1 + 1e-15`, where `ln(mul)` keeps few exact digits) and near
-/// overflow (`1e308`, where `t·(mul − 1)` is infinite) alike.
+/// boundary); a search settles it against the cycle starts themselves, so a step's cycle is
+/// the one whose computed start is the last at or before it, for every `mul`. The search
+/// gallops from the estimate (1, 2, 4, … cycles) and then bisects, so it takes at most about
+/// 2·64 evaluations of a cycle start whatever `mul` and `t` are: near 1 (`1 ± 1e-15`, where
+/// `ln(mul)` keeps few exact digits), near overflow (`1e308`, where `t·(mul − 1)` is infinite)
+/// and near 0 (where the cycles after the first shrink to nothing) alike.
 fn restart_cycle(t: f64, len0: f64, mul: f64) -> (f64, f64) {
     let start_of = |i: f64| restart_start(i, len0, mul);
     if mul == 1.0 {
@@ -235,8 +238,15 @@ fn restart_cycle(t: f64, len0: f64, mul: f64) -> (f64, f64) {
         x.ln() + (mul - 1.0).ln()
     };
     let guess = (log / mul.ln()).floor().max(0.0);
-    // Every cycle lasts at least len0 steps, so no cycle past t / len0 can start by t.
-    let guess = if guess.is_finite() {
+    let guess = if mul < 1.0 {
+        // Close to the limit the log's argument may round to 0 or below: search from 0.
+        if guess.is_finite() {
+            guess
+        } else {
+            0.0
+        }
+    } else if guess.is_finite() {
+        // Every cycle lasts at least len0 steps, so no cycle past t / len0 can start by t.
         guess.min(x.floor())
     } else {
         x.floor()
@@ -280,6 +290,18 @@ fn restart_cycle(t: f64, len0: f64, mul: f64) -> (f64, f64) {
         }
     }
     (lo, start_of(lo))
+}
+
+/// Where `restarts` ends: the start of cycle `limit`, or without a limit, for `mul < 1`, the
+/// geometric limit `len0 / (1 − mul)` that its ever shorter cycles approach (cycle ∞'s start,
+/// computed as [`restart_start`] computes every start, so that it bounds them all); `None`
+/// (endless) otherwise.
+fn restarts_end(len0: f64, mul: f64, limit: Option<u64>) -> Option<f64> {
+    match limit {
+        Some(l) => Some(restart_start(l as f64, len0, mul)),
+        None if mul < 1.0 => Some(restart_start(f64::INFINITY, len0, mul)),
+        None => None,
+    }
 }
 
 /// Where cycle `i` of `restarts` starts: torch's `T_0 · (T_mult^i − 1) / (T_mult − 1)`, the
@@ -636,7 +658,11 @@ impl Schedule {
                 end,
                 steps,
                 power,
-            } => kernels::polynomial(t, *start, *end, *steps, *power),
+                k,
+            } => {
+                let steps = *steps as f64;
+                kernels::polynomial(t, (*start, *end), (steps, pow(steps, *k)), *power, *k)
+            }
             StepDecay {
                 start,
                 step_size,
@@ -669,7 +695,7 @@ impl Schedule {
                     return peak * (t / w);
                 }
                 // transformers: 1 / sqrt((t + timescale − W) / timescale), timescale W by default.
-                let scale = timescale.map_or(w, |s| s as f64);
+                let scale = timescale.unwrap_or(w);
                 peak * (1.0 / ((t + (scale - w)) / scale).sqrt())
             }
             Cyclic {
@@ -733,10 +759,10 @@ impl Schedule {
                 decay_mode,
             } => {
                 let len0 = schedule.period().unwrap_or(1.0);
-                let (cycle, cycle_start) = restart_cycle(t, len0, *mul);
-                if limit.is_some_and(|l| cycle >= l as f64) {
+                if restarts_end(len0, *mul, *limit).is_some_and(|end| t >= end) {
                     return schedule.value(len0);
                 }
+                let (cycle, cycle_start) = restart_cycle(t, len0, *mul);
                 RestartCycle::new(
                     schedule,
                     len0,
@@ -838,7 +864,7 @@ impl Schedule {
                 mul,
                 limit,
                 ..
-            } => Some(restart_start((*limit)? as f64, schedule.period()?, *mul)),
+            } => restarts_end(schedule.period()?, *mul, *limit),
             Noise { schedule, end, .. } => Some(schedule.period()?.max((*end)? as f64)),
             Add { left, right }
             | Mul { left, right }
@@ -997,9 +1023,22 @@ impl Schedule {
                 end,
                 steps,
                 power,
-            } => kernels::for_steps(start, out, |t| {
-                kernels::polynomial(t, *from, *end, *steps, *power)
-            }),
+                k,
+            } => {
+                let (span, power, k) = ((*from, *end), *power, *k);
+                let steps = (*steps as f64, pow(*steps as f64, k));
+                // k = 1 (torch's and transformers' polynomial) in a loop of its own, so that
+                // it vectorizes.
+                if k == 1.0 {
+                    kernels::for_steps(start, out, |t| {
+                        kernels::polynomial(t, span, steps, power, 1.0)
+                    });
+                } else {
+                    kernels::for_steps(start, out, |t| {
+                        kernels::polynomial(t, span, steps, power, k)
+                    });
+                }
+            }
             Cosine {
                 start: from,
                 end,

@@ -142,8 +142,8 @@ pub(crate) fn fill_geometric(
 /// (`powi`) where `x` and `p` are whole numbers, `p` fitting an `i32` — several times cheaper
 /// than `powf` and exact where the result is (torch's integer `T_mult`); `powf` otherwise, whose
 /// single rounding keeps a long restart clock within 1e-15 (`powi` of `1.3` drifts by a few
-/// ulps). The one power of the schedules (cycle lengths and heights, `polynomial`, `cosine`'s
-/// k, `wsd`'s power decay).
+/// ulps). The one power of the schedules (cycle lengths and heights, `polynomial`, the k of
+/// `polynomial` and `cosine`, `wsd`'s power decay).
 #[inline(always)]
 pub(crate) fn pow(x: f64, p: f64) -> f64 {
     if p == 2.0 {
@@ -155,10 +155,34 @@ pub(crate) fn pow(x: f64, p: f64) -> f64 {
     }
 }
 
-/// `(start − end) · (1 − min(t, steps) / steps)^power + end`.
+/// `(start − end) · (1 − u^k / steps^k)^power + end` with `u = min(t, steps)`; `steps_k =
+/// steps^k` given (a loop computes it once). k = 1 is `1 − u / steps` (torch's PolynomialLR).
 #[inline(always)]
-pub(crate) fn polynomial(t: f64, start: f64, end: f64, steps: u64, power: f64) -> f64 {
-    (start - end) * pow(1.0 - t.min(steps as f64) / steps as f64, power) + end
+pub(crate) fn polynomial(
+    t: f64,
+    (start, end): (f64, f64),
+    (steps, steps_k): (f64, f64),
+    power: f64,
+    k: f64,
+) -> f64 {
+    let u = t.min(steps);
+    let ratio = if k == 1.0 {
+        u / steps
+    } else {
+        k_ratio(u, (steps, steps_k), k)
+    };
+    (start - end) * pow(1.0 - ratio, power) + end
+}
+
+/// timm's k-decay position `t^k / steps^k` (its order of operations), `steps_k = steps^k`
+/// given, or `(t / steps)^k` where `steps^k` overflows.
+#[inline(always)]
+pub(crate) fn k_ratio(t: f64, (steps, steps_k): (f64, f64), k: f64) -> f64 {
+    if steps_k.is_finite() {
+        pow(t, k) / steps_k
+    } else {
+        pow(t / steps, k)
+    }
 }
 
 /// `start + (end − start) · min(t, steps) / steps`.
@@ -185,21 +209,11 @@ pub(crate) fn cosine(t: f64, start: f64, end: f64, steps: f64, k: f64) -> f64 {
     end + (start - end) * ((1.0 + c) / 2.0)
 }
 
-/// [`cosine`] with k ≠ 1 below `steps`, `steps_k = steps^k` given (a loop computes it once):
-/// `t^k / steps^k`, timm's order, or `(t / steps)^k` where `steps^k` overflows.
+/// [`cosine`] with k ≠ 1 below `steps`, `steps_k = steps^k` given (a loop computes it once),
+/// at [`k_ratio`].
 #[inline(always)]
-pub(crate) fn cosine_k(
-    t: f64,
-    (start, end): (f64, f64),
-    (steps, steps_k): (f64, f64),
-    k: f64,
-) -> f64 {
-    let ratio = if steps_k.is_finite() {
-        pow(t, k) / steps_k
-    } else {
-        pow(t / steps, k)
-    };
-    cosine_at(ratio, start, end)
+pub(crate) fn cosine_k(t: f64, (start, end): (f64, f64), steps: (f64, f64), k: f64) -> f64 {
+    cosine_at(k_ratio(t, steps, k), start, end)
 }
 
 /// `end + (start − end) · (1 + cos(π · ratio)) / 2` for `ratio` in [0, 1].

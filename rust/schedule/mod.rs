@@ -120,6 +120,7 @@ pub enum Schedule {
         end: f64,
         steps: u64,
         power: f64,
+        k: f64,
     },
     StepDecay {
         start: f64,
@@ -141,7 +142,8 @@ pub enum Schedule {
     InverseSqrt {
         peak: f64,
         warmup_steps: u64,
-        timescale: Option<u64>,
+        #[serde(serialize_with = "period::optional")]
+        timescale: Option<f64>,
     },
     Cyclic {
         low: f64,

@@ -1,5 +1,5 @@
 //! Lengths in steps that may be any positive real number (a cosine's `steps`, `cyclic`'s step
-//! sizes, `join`'s boundaries), as transformers' `num_cycles` and timm's `cycle_mul` make them.
+//! sizes, `join`'s boundaries, `inverse_sqrt`'s timescale), as transformers' `num_cycles` and timm's `cycle_mul` make them.
 //! A whole number is written as an integer (`10`, not `10.0`) in JSON and in `repr`, so the
 //! text forms of whole-step schedules are what they always were.
 

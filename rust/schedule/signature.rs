@@ -35,7 +35,6 @@ pub(crate) enum Rule {
     Any,
     Positive,
     Unit,
-    AtLeastOne,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -146,6 +145,7 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
             p("end", Num(Any), R),
             p("steps", Count(1), R),
             p("power", Num(Positive), DefaultValue::Num(1.0)),
+            p("k", Num(Positive), DefaultValue::Num(1.0)),
         ],
     ),
     (
@@ -174,7 +174,7 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
         &[
             p("peak", Num(Any), R),
             p("warmup_steps", Count(0), R),
-            p("timescale", OptCount(1), DefaultValue::None),
+            p("timescale", OptPeriod, DefaultValue::None),
         ],
     ),
     (
@@ -253,7 +253,7 @@ pub(crate) const SIGNATURES: &[(&str, &[Param])] = &[
         "restarts",
         &[
             p("schedule", Sched, R),
-            p("mul", Num(AtLeastOne), DefaultValue::Num(1.0)),
+            p("mul", Num(Positive), DefaultValue::Num(1.0)),
             p("decay", Num(Positive), DefaultValue::Num(1.0)),
             p("limit", OptCount(1), DefaultValue::None),
             p(
@@ -515,7 +515,6 @@ fn rule_text(rule: Rule) -> &'static str {
         Any => "a finite number",
         Positive => "a positive number",
         Unit => "a number between 0 and 1",
-        AtLeastOne => "a number >= 1",
     }
 }
 
@@ -528,7 +527,6 @@ fn number(func: &str, param: &str, rule: Rule, arg: &Arg) -> Result<f64> {
             Any => true,
             Positive => x > 0.0,
             Unit => (0.0..=1.0).contains(&x),
-            AtLeastOne => x >= 1.0,
         };
     if ok {
         Ok(x + 0.0) // folds -0.0 into 0.0, so equal schedules serialize (and hash) equally

@@ -262,6 +262,8 @@ fn fill_equals_value_across_joins_and_past_the_end() {
         "restarts(warmup(2, cosine(1.0, 0.1, 5)), decay=0.5)",
         "restarts(linear(1.0, 0.0, 3), mul=1.5, decay=0.9)",
         "restarts(cosine(1.0, 0.0, 1), mul=3.0)",
+        "restarts(cosine(1.0, 0.0, 6), mul=0.7)",
+        "restarts(cosine(1.0, 0.0, 3.5), mul=0.5, decay=0.9, limit=4)",
         "one_cycle(0.1, 30, three_phase=True) * cosine(1.0, 0.5, 50)",
         // Phases ending between steps, the first just over one step long.
         "one_cycle(0.1, 7, pct_start=0.15, three_phase=True)",
@@ -351,7 +353,7 @@ fn every_validation_rule_names_function_parameter_rule_and_value() {
         ("inverse_sqrt(1.0, 0)", "inverse_sqrt(): timescale must be given when warmup_steps is 0, got None"),
         ("restarts(exp_decay(1.0, 0.5))", "restarts(): schedule must be a finite schedule of at least one step, got an endless schedule"),
         ("restarts(constant(1.0))", "restarts(): schedule must be a finite schedule of at least one step, got total_steps=0"),
-        ("restarts(linear(1.0, 0.0, 5), mul=0.5)", "restarts(): mul must be a number >= 1, got 0.5"),
+        ("restarts(linear(1.0, 0.0, 5), mul=0.0)", "restarts(): mul must be a positive number, got 0"),
         ("restarts(linear(1.0, 0.0, 5), limit=0)", "restarts(): limit must be a positive integer, got 0"),
         ("noise(constant(1.0), pct=0.001)", "noise(): pct / std must be at least 0.01 (noise is redrawn until |n| < pct), got 0.001"),
         ("noise(constant(1.0), start=5, end=5)", "noise(): end must be greater than start (5), got 5"),
@@ -717,7 +719,10 @@ fn fast_fills_equal_values() {
         "one_cycle(0.1, 9999, pct_start=0.25, anneal='linear')",
         "one_cycle_momentum(9000)",
         "cosine(0.1, 0.0, 9000, k=2.0)",
+        "polynomial(0.1, 0.001, 9000, power=2.0, k=2.0)",
+        "polynomial(0.1, 0.001, 9000, power=0.7, k=0.5)",
         "restarts(cosine(0.1, 0.001, 900), mul=1.3, decay=0.7)",
+        "restarts(polynomial(0.1, 0.001, 900, k=3.0), mul=0.999, decay=0.7, limit=12)",
         "restarts(cosine(0.1, 0.001, 900.5), decay=0.6, limit=4, decay_mode='peak')",
         "restarts(tanh(0.1, 0.001, 900), mul=2.0)",
         "cosine(0.1, 0.0, 9000.5, k=0.5)",
@@ -750,6 +755,194 @@ fn fast_fills_equal_values() {
                     "{text} at {}: {v} vs {want}",
                     start + i as u64
                 );
+            }
+        }
+    }
+}
+
+/// Issue 17: timm's PolyLRScheduler k-decay, `(1 − t^k / T^k)^power`.
+#[test]
+fn polynomial_k_decay() {
+    let p = s("polynomial(1.0, 0.1, 10, power=2.0, k=2.0)");
+    // timm: 0.1 + 0.9 · (1 − 5² / 10²)²
+    assert!(close(p.value(5.0), 0.1 + 0.9 * 0.75 * 0.75));
+    assert_eq!(
+        at(
+            "polynomial(1.0, 0.1, 10, power=2.0, k=2.0)",
+            &[0.0, 10.0, 1e9]
+        ),
+        [1.0, 0.1, 0.1]
+    );
+    let half = s("polynomial(1.0, 0.0, 4, k=0.5)");
+    assert!(close(half.value(1.0), 0.5));
+    // k = 1 is the polynomial of before, to the bit and in every text form.
+    assert_eq!(
+        s("polynomial(1.0, 0.0, 7, power=1.5, k=1.0)"),
+        s("polynomial(1.0, 0.0, 7, power=1.5)")
+    );
+    assert_eq!(
+        s("polynomial(1.0, 0.0, 7, k=1.0)").to_string(),
+        "polynomial(1.0, 0.0, 7)"
+    );
+    assert_eq!(half.to_string(), "polynomial(1.0, 0.0, 4, k=0.5)");
+    let old = r#"{"kind": "polynomial", "start": 1.0, "end": 0.0, "steps": 4, "power": 2.0}"#;
+    assert_eq!(
+        super::Schedule::from_json(old).map(|b| b.to_string()),
+        Ok("polynomial(1.0, 0.0, 4, power=2.0)".into())
+    );
+    // steps^k overflows: (t / steps)^k instead.
+    let steep = s("polynomial(1.0, 0.0, 1000000, k=60.0)");
+    assert!(close(steep.value(500_000.0), 1.0 - 0.5f64.powi(60)));
+    for (text, want) in [
+        (
+            "polynomial(1.0, 0.0, 4, k=0.0)",
+            "polynomial(): k must be a positive number, got 0",
+        ),
+        (
+            "polynomial(1.0, 0.0, 4, k=-2.0)",
+            "polynomial(): k must be a positive number, got -2",
+        ),
+        (
+            "polynomial(1.0, 0.0, 4, k=1e309)",
+            "polynomial(): k must be a positive number, got inf",
+        ),
+    ] {
+        assert_eq!(err(text), want);
+    }
+}
+
+/// Issue 17: an `inverse_sqrt` timescale of any positive real number of steps.
+#[test]
+fn inverse_sqrt_real_timescale() {
+    let r = s("inverse_sqrt(1.0, 0, timescale=2.5)");
+    assert_eq!(r.value(7.5), 0.5);
+    assert_eq!(r.to_string(), "inverse_sqrt(1.0, 0, timescale=2.5)");
+    let w = s("inverse_sqrt(2.0, 3, timescale=0.75)");
+    assert_eq!(at("inverse_sqrt(2.0, 3, timescale=0.75)", &[1.5]), [1.0]);
+    assert!(close(
+        w.value(6.0),
+        2.0 / ((6.0 - 3.0 + 0.75) / 0.75f64).sqrt()
+    ));
+    // Whole numbers keep their integer text forms.
+    let whole = s("inverse_sqrt(1.0, 4, timescale=10.0)");
+    assert_eq!(whole.to_string(), "inverse_sqrt(1.0, 4, timescale=10)");
+    assert!(whole.to_json().contains("\"timescale\":10}"));
+    for text in [
+        "inverse_sqrt(1.0, 0, timescale=2.5)",
+        "inverse_sqrt(1.0, 4)",
+    ] {
+        let back = super::Schedule::from_json(&s(text).to_json()).expect("json");
+        assert_eq!(back.to_string(), text);
+    }
+    for (text, want) in [
+        (
+            "inverse_sqrt(1.0, 4, timescale=0.0)",
+            "inverse_sqrt(): timescale must be a positive number, got 0",
+        ),
+        (
+            "inverse_sqrt(1.0, 4, timescale=-0.5)",
+            "inverse_sqrt(): timescale must be a positive number, got -0.5",
+        ),
+    ] {
+        assert_eq!(err(text), want);
+    }
+}
+
+/// Issue 17: `restarts` with `0 < mul < 1` (timm's `cycle_mul < 1`): cycles of
+/// `L · mul^i` steps that end at the geometric limit `L / (1 − mul)`, where the end value holds.
+#[test]
+fn restarts_with_shrinking_cycles() {
+    let r = s("restarts(linear(1.0, 0.0, 10), mul=0.5)");
+    assert_eq!(r.period(), Some(20.0));
+    assert_eq!(r.total_steps(), Some(20));
+    // Cycles [0, 10), [10, 15), [15, 17.5), [17.5, 18.75), …, exact at each start.
+    assert_eq!(
+        at(
+            "restarts(linear(1.0, 0.0, 10), mul=0.5)",
+            &[0.0, 5.0, 10.0, 12.0, 15.0, 16.0, 17.5, 19.999, 20.0, 21.0, 1e300]
+        ),
+        [
+            1.0,
+            0.5,
+            1.0,
+            0.6,
+            1.0,
+            0.6,
+            1.0,
+            r.value(19.999),
+            0.0,
+            0.0,
+            0.0
+        ]
+    );
+    let mut start = 0.0;
+    for i in 0..50 {
+        assert_eq!(r.value(start), 1.0, "cycle {i} starts at {start}");
+        start += 10.0 * 0.5f64.powi(i);
+    }
+    let limited = s("restarts(linear(1.0, 0.0, 10), mul=0.5, decay=0.5, limit=2)");
+    assert_eq!(limited.total_steps(), Some(15));
+    assert_eq!(
+        at(
+            "restarts(linear(1.0, 0.0, 10), mul=0.5, decay=0.5, limit=2)",
+            &[10.0, 12.0, 15.0, 30.0]
+        ),
+        [0.5, 0.3, 0.0, 0.0]
+    );
+    // timm CosineLRScheduler(t_initial=10, cycle_mul=0.5, cycle_decay=0.5, lr_min=0.01) at
+    // t = 12: cycle 1 (5 steps from 10), lr_max 0.5, t_curr 2.
+    let timm = s("restarts(cosine(1.0, 0.01, 10), mul=0.5, decay=0.5, decay_mode='peak')");
+    let want = 0.01 + 0.5 * (0.5 - 0.01) * (1.0 + (std::f64::consts::PI * 0.4).cos());
+    assert!(close(timm.value(12.0), want));
+    assert_eq!(timm.value(20.0), 0.01);
+    // Finite now, so it may itself be repeated.
+    let nested = s("restarts(restarts(linear(1.0, 0.0, 10), mul=0.5), limit=2)");
+    assert_eq!(nested.total_steps(), Some(40));
+    assert_eq!(nested.value(30.0), 1.0);
+    for text in [
+        "restarts(linear(1.0, 0.0, 10), mul=0.5)",
+        "restarts(cosine(1.0, 0.0, 10.5), mul=0.3, decay=0.7, limit=4, decay_mode='peak')",
+    ] {
+        let schedule = s(text);
+        assert_eq!(schedule.to_string(), text);
+        let back = super::Schedule::from_json(&schedule.to_json()).expect("json");
+        assert_eq!(back.as_single(), Some(&schedule));
+    }
+}
+
+/// Issue 17: shrinking cycles settle their cycle in bounded work for every `mul` below 1 and
+/// every step, up to and past the geometric limit, and `fill` equals `value` there.
+#[test]
+fn shrinking_restarts_settle_their_cycle_for_extreme_mul_and_steps() {
+    for mul in [
+        1.0 - 1e-15,
+        1.0 - 1e-9,
+        0.9,
+        0.5,
+        0.1,
+        1e-10,
+        1e-300,
+        f64::MIN_POSITIVE,
+        5e-324,
+    ] {
+        for len in [1u64, 10, 12_345] {
+            let text = format!("restarts(cosine(1.0, 0.0, {len}), mul={mul:e}, decay=0.5)");
+            let r = s(&text);
+            let end = r.period().expect("finite");
+            assert!(end >= len as f64 && end.is_finite(), "{text}: {end}");
+            let below = end - end * f64::EPSILON;
+            for t in [0.0, 1.0, len as f64, below, end, end + 1.0, 1e300, f64::MAX] {
+                let v = r.value(t);
+                assert!(v.is_finite() && (0.0..=1.0).contains(&v), "{text} {t} {v}");
+            }
+            assert_eq!(r.value(end), 0.0);
+            let mut out = vec![0.0; 300];
+            let near = r.total_steps().expect("finite").saturating_sub(150);
+            for start in [0, near, 1 << 40] {
+                r.fill(start, &mut out);
+                for (i, v) in out.iter().enumerate() {
+                    assert_eq!(*v, r.value((start + i as u64) as f64), "{text}");
+                }
             }
         }
     }
