@@ -26,7 +26,11 @@ How timm's shapes are built (``v`` a group's base rate, ``W`` warm-up steps):
   logarithm of a number <= 0 there and raises ``ValueError: math domain error`` from ``step``
   (it does for every step past that limit, ``cycle_limit`` or not, and ``tanh`` on
   construction where an overlapping warm-up ends past it; here that warm-up rises to
-  ``min_lr``);
+  ``min_lr``). With ``cycle_mul != 1`` a cycle starts where lrcore computes ``T * (cycle_mul
+  ** i - 1) / (cycle_mul - 1)``; timm finds a step's cycle as ``floor(log(1 + t * (cycle_mul -
+  1) / T, cycle_mul))``, whose logarithm can round below a whole number (``log(243, 3)`` is
+  4.999…) and keep a cycle's first step at the end of the previous cycle: at such a step
+  (the only steps where the two differ) lrcore restarts and timm does not;
 - ``step``: ``step_decay(v, decay_epochs, decay_rate)``; a period that is not a whole number of
   steps (timm's ``t // decay_t`` with ``decay_epochs=2.4``) is ``restarts`` of a ``join``
   holding ``v`` for that real length, scaled by ``decay_rate`` each cycle; ``constant`` is
