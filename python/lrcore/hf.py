@@ -34,6 +34,7 @@ except ModuleNotFoundError as err:
 
 import lrcore as lr
 from lrcore._core import Schedule
+from lrcore.schedules import _with_steps
 from lrcore.torch import LambdaLR, ReduceLROnPlateau
 
 __all__ = ["SCHEDULER_NAMES", "get_scheduler"]
@@ -117,15 +118,11 @@ def _cosine_with_restarts(
     length = _decay_length(num_warmup_steps, num_training_steps)
     period = length / num_cycles
     unit = lr.cosine(1.0, 0.0, period)
-    cycles = lr.restarts(unit)
-    after: dict[int, Schedule] = {}  # what runs from each boundary on; later entries win
-    for u, cycle in _disputed_steps(length, num_cycles, period):
-        after[u] = lr.constant(unit(max(0.0, u - cycle * period)))
-        after[u + 1] = cycles.shift(-(u + 1))
-    after[length] = lr.constant(0.0)
-    boundaries = sorted(after)
-    pieces = [cycles, *(after[b] for b in boundaries)]
-    return _with_warmup(num_warmup_steps, lr.join(pieces, boundaries))
+    disputed = _disputed_steps(length, num_cycles, period)
+    cycles = _with_steps(
+        lr.restarts(unit), {u: unit(max(0.0, u - cycle * period)) for u, cycle in disputed}
+    )
+    return _with_warmup(num_warmup_steps, lr.join([cycles, lr.constant(0.0)], [length]))
 
 
 def _polynomial(

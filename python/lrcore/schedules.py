@@ -472,3 +472,18 @@ def _json_value(x: object, key: str, depth: int) -> Any:
         f"from_dict(): {key} must be a number, string, bool, None, list or dict, "
         f"got an object of type '{type(x).__name__}'"
     )
+
+
+def _with_steps(schedule: Schedule, values: dict[int, float]) -> Schedule:
+    """``schedule`` with the value at each whole step ``u`` of ``values`` replaced: a ``join``
+    of ``schedule``, a constant for each such step and ``schedule`` again after it (the presets'
+    way to take a peer's side where its rounding and lrcore's fall on opposite sides of a
+    cycle's start)."""
+    after: dict[float, Schedule] = {}  # what runs from each boundary on; later entries win
+    for u in sorted(values):
+        after[u] = constant(values[u])
+        after[u + 1] = schedule.shift(-(u + 1))
+    if not after:
+        return schedule
+    boundaries = sorted(after)
+    return join([schedule, *(after[b] for b in boundaries)], boundaries)

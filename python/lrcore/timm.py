@@ -26,11 +26,11 @@ How timm's shapes are built (``v`` a group's base rate, ``W`` warm-up steps):
   logarithm of a number <= 0 there and raises ``ValueError: math domain error`` from ``step``
   (it does for every step past that limit, ``cycle_limit`` or not, and ``tanh`` on
   construction where an overlapping warm-up ends past it; here that warm-up rises to
-  ``min_lr``). With ``cycle_mul != 1`` a cycle starts where lrcore computes ``T * (cycle_mul
-  ** i - 1) / (cycle_mul - 1)``; timm finds a step's cycle as ``floor(log(1 + t * (cycle_mul -
-  1) / T, cycle_mul))``, whose logarithm can round below a whole number (``log(243, 3)`` is
-  4.999…) and keep a cycle's first step at the end of the previous cycle: at such a step
-  (the only steps where the two differ) lrcore restarts and timm does not;
+  ``min_lr``). With ``cycle_mul != 1`` timm finds a step's cycle as ``floor(log(1 + t *
+  (cycle_mul - 1) / T, cycle_mul))``, whose logarithm can round below a whole number at a
+  cycle's first step (``log(243, 3)`` is 4.999…) and keep that step at the end of the
+  previous cycle, where lrcore's cycle search restarts: at each cycle start on a whole step
+  the schedule holds timm's value (a constant step of a ``join``);
 - ``step``: ``step_decay(v, decay_epochs, decay_rate)``; a period that is not a whole number of
   steps (timm's ``t // decay_t`` with ``decay_epochs=2.4``) is ``restarts`` of a ``join``
   holding ``v`` for that real length, scaled by ``decay_rate`` each cycle; ``constant`` is
@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import lrcore as lr
 from lrcore._core import Schedule
+from lrcore.schedules import _with_steps
 
 if TYPE_CHECKING:
     from torch.optim import Optimizer
@@ -274,6 +275,41 @@ def _warmed(after: Schedule, warmup_t: int, start: float, target: float, prefix:
     return lr.join([lr.linear(start, target, warmup_t), rest], [warmup_t])
 
 
+#: Cycle starts examined by :func:`_timm_cycles` (a bound for cycles of length near 1).
+_MAX_CYCLE_STARTS = 100_000
+
+
+def _timm_cycles(
+    cycles: Schedule,
+    cycle: Callable[[int, float], float],
+    t_initial: float,
+    mul: float,
+    limit: int,
+) -> Schedule:
+    """``cycles`` (lrcore's ``restarts``) with timm's cycle at each whole step where a cycle of
+    growing or shrinking length starts (``mul != 1``; the first 100,000 starts). timm finds a
+    step's cycle as ``floor(log(1 - t / T * (1 - mul), mul))``, whose logarithm can round
+    below a whole number there (``log(243, 3)`` is 4.999…) and keep the step at the end of the
+    previous cycle: such a step takes the value of timm's cycle ``j`` at timm's place in it
+    (``cycle(j, phase)``, phase 1 its end)."""
+    if mul == 1.0:
+        return cycles
+    values: dict[int, float] = {}
+    start, previous = t_initial, 0.0
+    for i in range(1, min(limit, _MAX_CYCLE_STARTS) + 1):
+        if start == previous or not start < 2.0**53:
+            break  # the shrinking cycles' limit, or no whole steps apart
+        u = round(start)
+        arg = 1 - u / t_initial * (1 - mul)
+        if u > 0 and abs(u - start) <= 1e-9 * u and arg > 0:
+            # timm's cycle at step u, and the step's place in it (timm's arithmetic)
+            j = math.floor(math.log(arg, mul))
+            phase = (u - (1 - mul**j) / (1 - mul) * t_initial) / (mul**j * t_initial)
+            values[u] = cycle(j, min(max(phase, 0.0), 1.0))
+        previous, start = start, t_initial * (1 - mul ** (i + 1)) / (1 - mul)
+    return _with_steps(cycles, values)
+
+
 def _step(v: float, decay_t: float, rate: float) -> Schedule:
     """``v * rate ** (t // decay_t)``, ``decay_t`` any positive real."""
     if not decay_t > 0:
@@ -441,9 +477,20 @@ def create_scheduler_v2(
         def decay(v: float) -> Schedule:
             if cycle_limit < 1:
                 return lr.constant(min_lr)
-            return lr.restarts(
+            cycles = lr.restarts(
                 one(v), mul=cycle_mul, decay=cycle_decay, limit=cycle_limit, decay_mode="peak"
             )
+
+            def cycle(j: int, phase: float) -> float:
+                """Cycle j's value at a phase in [0, 1] (unstretched), its end the curve's
+                value as timm's formula gives it (lrcore's tanh holds min_lr from there);
+                min_lr past the last cycle, as timm's."""
+                if j >= cycle_limit:
+                    return min_lr
+                end = math.nextafter(t_initial, 0.0) if sched == "tanh" else t_initial
+                return float(one(v * cycle_decay**j)(min(phase * t_initial, end)))
+
+            return _timm_cycles(cycles, cycle, t_initial, cycle_mul, cycle_limit)
 
         def build(v: float) -> Schedule:
             after = decay(v)
