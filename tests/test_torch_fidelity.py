@@ -122,6 +122,9 @@ EDITS: dict[str, list[tuple[str, st.SearchStrategy[Any]]]] = {
         ("max_lrs", st.floats(0.06, 0.5).map(lambda m: [m, m])),
         ("total_size", st.integers(2, 9).map(float)),
         ("step_ratio", st.sampled_from([0.25, 0.5, 0.75])),
+        ("gamma", st.floats(0.5, 0.99)),  # torch's scale function keeps the built one
+        ("mode", st.sampled_from(["triangular", "triangular2", "exp_range"])),
+        ("scale_mode", st.sampled_from(["cycle", "iterations"])),
     ],
     "MultiplicativeLR": [("base_lrs", st.floats(0.01, 0.2).map(lambda b: [b, b]))],
 }
@@ -547,3 +550,62 @@ def test_plateau_steps_as_torch(
                 sched.step(value, 30 + t) if t == epoch_at else sched.step(value)
         same(seen(opts[1], [scheds[1]]), seen(opts[0], [scheds[0]]))
         same_state(scheds[1].state_dict(), scheds[0].state_dict())
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ("StepLR", {"step_size": 2, "gamma": 0.5}),
+        ("MultiStepLR", {"milestones": [2, 5]}),
+        ("ExponentialLR", {"gamma": 0.9}),
+        ("CosineAnnealingLR", {"T_max": 4, "eta_min": 0.01}),
+        ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 2}),
+        ("CosineAnnealingWarmRestarts", {"T_0": 3}),
+        ("OneCycleLR", {"max_lr": 0.5, "total_steps": 12}),
+        ("LambdaLR", {"schedule": lr.cosine(1.0, 0.1, 10)}),
+    ],
+)
+def test_subclass_get_lr_calling_super(spec: Spec) -> None:
+    """A user's subclass whose ``get_lr`` scales ``super().get_lr()``: its steps use it, as
+    torch's do."""
+    name, args = spec
+    traces = []
+    for module in (ts, lt):
+
+        class Halved(getattr(module, name)):  # type: ignore[misc]
+            def get_lr(self) -> list[Any]:
+                return [0.5 * v for v in super().get_lr()]
+
+        kwargs = dict(args)
+        if name == "LambdaLR":
+            schedule = kwargs.pop("schedule")
+            kwargs["lr_lambda"] = schedule.__call__ if module is ts else schedule
+        opt = optimizer()
+        trace = []
+        with quiet():
+            sched = Halved(opt, **kwargs)
+            for _ in range(12):
+                opt.step()
+                sched.step()
+                trace.append(seen(opt, [sched]))
+        traces.append(trace)
+    same(traces[1], traces[0])
+
+
+def test_plateau_subclass_in_cooldown() -> None:
+    """ReduceLROnPlateau's step asks ``in_cooldown``, which a subclass may override."""
+    rates = []
+    for module in (ts, lt):
+
+        class NoCooldown(module.ReduceLROnPlateau):  # type: ignore[name-defined,misc]
+            @property
+            def in_cooldown(self) -> bool:
+                return False
+
+        opt = optimizer()
+        sched = NoCooldown(opt, patience=0, factor=0.5, cooldown=3)
+        for metric in [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]:
+            opt.step()
+            sched.step(metric)
+        rates.append([g["lr"] for g in opt.param_groups])
+    same(rates[1], rates[0])

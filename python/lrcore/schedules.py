@@ -376,7 +376,9 @@ def restarts(
     torch CosineAnnealingWarmRestarts is ``restarts(cosine(base, eta_min, T_0), mul=T_mult)``;
     timm's CosineLRScheduler is ``restarts(cosine(base, lr_min, t_initial, k), mul=cycle_mul,
     decay=cycle_decay, limit=cycle_limit, decay_mode="peak")`` (cycles of a real number of
-    steps where ``cycle_mul`` makes them). Finding the cycle of a step takes a bounded number of
+    steps where ``cycle_mul`` makes them), but for a whole step where a cycle starts and
+    timm's log-based cycle search rounds to the previous cycle (``lrcore.timm`` holds timm's
+    value there). Finding the cycle of a step takes a bounded number of
     operations for every ``mul`` (up to the largest float) and step.
 
     >>> restarts(linear(1.0, 0.0, 2)).values(6).tolist()

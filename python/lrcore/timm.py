@@ -290,8 +290,8 @@ def _timm_cycles(
     growing or shrinking length starts (``mul != 1``; the first 100,000 starts). timm finds a
     step's cycle as ``floor(log(1 - t / T * (1 - mul), mul))``, whose logarithm can round
     below a whole number there (``log(243, 3)`` is 4.999…) and keep the step at the end of the
-    previous cycle: such a step takes the value of timm's cycle ``j`` at timm's place in it
-    (``cycle(j, phase)``, phase 1 its end)."""
+    previous cycle: where lrcore's value differs, such a step takes the value of timm's cycle
+    ``j`` at timm's place in it (``cycle(j, phase)``, phase 1 its end)."""
     if mul == 1.0:
         return cycles
     values: dict[int, float] = {}
@@ -305,7 +305,9 @@ def _timm_cycles(
             # timm's cycle at step u, and the step's place in it (timm's arithmetic)
             j = math.floor(math.log(arg, mul))
             phase = (u - (1 - mul**j) / (1 - mul) * t_initial) / (mul**j * t_initial)
-            values[u] = cycle(j, min(max(phase, 0.0), 1.0))
+            value = cycle(j, min(max(phase, 0.0), 1.0))
+            if abs(value - cycles(u)) > 1e-12 * abs(value):  # the two cycles differ
+                values[u] = value
         previous, start = start, t_initial * (1 - mul ** (i + 1)) / (1 - mul)
     return _with_steps(cycles, values)
 

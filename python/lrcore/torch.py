@@ -232,7 +232,9 @@ class _Lean(LRScheduler):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.__module__ != __name__ and "get_lr" in cls.__dict__:
+        if cls.__module__ == __name__:
+            cls._own_lrs = cls._next_lrs
+        elif "get_lr" in cls.__dict__:
             cls._next_lrs = _Lean._next_lrs  # type: ignore[method-assign]
             cls._fused = False
 
@@ -263,6 +265,11 @@ class _Lean(LRScheduler):
             return self.get_lr()
         finally:
             self._get_lr_called_within_step = False
+
+    #: The drop-in's own ``_next_lrs``, which its ``get_lr`` returns: a user's subclass that
+    #: overrides ``get_lr`` and calls ``super().get_lr()`` gets it (its steps call its own
+    #: ``get_lr``).
+    _own_lrs = _next_lrs
 
     @staticmethod
     def _build(*args: Any) -> Schedule:
@@ -318,7 +325,7 @@ class _Direct(_Lean):
     def get_lr(self) -> list[float | Tensor]:
         """This step's rates (torch warns when called outside ``step``)."""
         _torch._warn_get_lr_called_within_step(self)
-        return self._next_lrs()
+        return self._own_lrs()
 
 
 class _Chainable(_Direct):
@@ -905,12 +912,21 @@ class CyclicLR(_Direct, _torch.CyclicLR):
             last_epoch,
         )
 
+    # The mode and gamma of torch's scale function, taken where torch builds that function
+    # (construction and ``load_state_dict``; a hand edit of ``mode`` or ``gamma`` does not
+    # reach it): a slot, out of ``__dict__`` and the state dict.
+    __slots__ = ("_scale",)
+
+    def _init_scale_fn(self) -> None:
+        super()._init_scale_fn()
+        self._scale = (self.mode, float(self.gamma))
+
     @staticmethod
     def _build(total: float, ratio: float, mode: str, gamma: float, scaled: bool) -> Schedule:
         """The cycle's steps up and down from torch's attributes (whole numbers where
         ``total * ratio`` is one to 1e-12, as torch's ratio of whole step sizes is; real
-        numbers after a hand edit), with the mode's scale unless a ``scale_fn`` scales a
-        plain triangle."""
+        numbers after a hand edit), with the mode's scale where torch's scale function is
+        the mode's own, on its own clock (else a plain triangle that ``_height`` scales)."""
         up: float = total * ratio
         if math.isclose(up, round(up), rel_tol=1e-12):
             up = round(up)
@@ -922,17 +938,20 @@ class CyclicLR(_Direct, _torch.CyclicLR):
         return lr.cyclic(0.0, 1.0, up, down, mode, float(gamma))  # type: ignore[arg-type]
 
     def _args(self) -> tuple[Any, ...]:
-        scaled = self._scale_fn_custom is None
-        return (self.total_size, self.step_ratio, self.mode, self.gamma, scaled)
+        mode, gamma = self._scale
+        clock = "iterations" if mode == "exp_range" else "cycle"
+        scaled = self._scale_fn_custom is None and self.scale_mode == clock
+        return (self.total_size, self.step_ratio, mode, gamma, scaled)
 
     def _height(self, t: int) -> float:
-        """``h(t)``: the cycle's position times the mode's (or ``scale_fn``'s) scale."""
-        height: float = self._unit()[1](t)
-        scale_fn = self._scale_fn_custom
-        if scale_fn is None:
+        """``h(t)``: the cycle's position times the mode's scale, or torch's ``scale_fn`` (a
+        custom one, or the mode's on a hand-edited ``scale_mode``) at the cycle or step."""
+        args, unit, _ = self._unit()
+        height: float = unit(t)
+        if args[4]:
             return height
         at = math.floor(1 + t / self.total_size) if self.scale_mode == "cycle" else t
-        return float(height * scale_fn(at))
+        return float(height * self.scale_fn(at))
 
     def _next_lrs(self) -> list[Any]:
         """This step's rates from ``base_lrs`` and ``max_lrs``; writes momentum, as torch's."""
@@ -1211,9 +1230,10 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         )
 
     def step(self, metrics: SupportsFloat, epoch: int | None = None) -> None:  # type: ignore[override]
-        """torch's step: the same counters, reductions (torch's ``_is_better`` and
-        ``_reduce_lr``) and warnings, with ``in_cooldown`` read inline and the rates copied
-        in one frame (three of torch's frames, a quarter of its time, fewer)."""
+        """torch's step: the same counters, cool-down, reductions (torch's ``_is_better``,
+        ``in_cooldown`` and ``_reduce_lr``) and warnings, with the rates copied in one frame
+        where torch's helper takes two and tests ``isinstance(x, Tensor)`` (torch's
+        metaclass: Python code) first."""
         current = float(metrics)  # a zero-dim Tensor too
         if epoch is None:
             epoch = self.last_epoch + 1
@@ -1225,7 +1245,7 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             self.num_bad_epochs = 0
         else:
             self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:
+        if self.in_cooldown:
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0  # bad epochs in cooldown do not count
         if self.num_bad_epochs > self.patience:
