@@ -121,7 +121,7 @@ EDITS: dict[str, list[tuple[str, st.SearchStrategy[Any]]]] = {
     "CyclicLR": [
         ("max_lrs", st.floats(0.06, 0.5).map(lambda m: [m, m])),
         ("total_size", st.integers(2, 9).map(float)),
-        ("step_ratio", st.sampled_from([0.25, 0.5, 0.75])),
+        ("step_ratio", st.sampled_from([0.25, 0.5, 0.75, 1.0])),
         ("gamma", st.floats(0.5, 0.99)),  # torch's scale function keeps the built one
         ("mode", st.sampled_from(["triangular", "triangular2", "exp_range"])),
         ("scale_mode", st.sampled_from(["cycle", "iterations"])),
@@ -609,3 +609,17 @@ def test_plateau_subclass_in_cooldown() -> None:
             sched.step(metric)
         rates.append([g["lr"] for g in opt.param_groups])
     same(rates[1], rates[0])
+
+
+def test_cyclic_step_ratio_edited_to_zero_raises_at_once() -> None:
+    """torch divides by zero at the next cycle's start; lrcore names the attribute at the next
+    step."""
+    opt = optimizer()
+    sched = lt.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=2)
+    opt.step()
+    sched.step()
+    sched.step_ratio = 0.0
+    with pytest.raises(
+        ValueError, match=r"^CyclicLR\(\): step_ratio must be in \(0, 1\], got 0\.0$"
+    ):
+        sched.step()

@@ -927,12 +927,16 @@ class CyclicLR(_Direct, _torch.CyclicLR):
         ``total * ratio`` is one to 1e-12, as torch's ratio of whole step sizes is; real
         numbers after a hand edit), with the mode's scale where torch's scale function is
         the mode's own, on its own clock (else a plain triangle that ``_height`` scales)."""
+        if not 0 < ratio <= 1:  # torch divides by zero at the next cycle's start
+            raise _fail("CyclicLR", "step_ratio", "in (0, 1]", ratio)
         up: float = total * ratio
         if math.isclose(up, round(up), rel_tol=1e-12):
             up = round(up)
         down: float = total - up
         if down == round(down):
             down = round(down)
+        if down == 0:  # step_ratio set to 1 by hand: torch's rising sawtooth
+            return lr.restarts(lr.linear(0.0, 1.0, up))
         if not scaled:
             mode, gamma = "triangular", 1.0
         return lr.cyclic(0.0, 1.0, up, down, mode, float(gamma))  # type: ignore[arg-type]
@@ -941,6 +945,7 @@ class CyclicLR(_Direct, _torch.CyclicLR):
         mode, gamma = self._scale
         clock = "iterations" if mode == "exp_range" else "cycle"
         scaled = self._scale_fn_custom is None and self.scale_mode == clock
+        scaled = scaled and self.step_ratio < 1  # else a sawtooth that torch's scale_fn scales
         return (self.total_size, self.step_ratio, mode, gamma, scaled)
 
     def _height(self, t: int) -> float:
