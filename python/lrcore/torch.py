@@ -935,7 +935,7 @@ class CyclicLR(_Direct, _torch.CyclicLR):
         down: float = total - up
         if down == round(down):
             down = round(down)
-        if down == 0:  # step_ratio set to 1 by hand: torch's rising sawtooth
+        if down == 0 and isinstance(up, int):  # step_ratio 1 by hand: a rising sawtooth
             return lr.restarts(lr.linear(0.0, 1.0, up))
         if not scaled:
             mode, gamma = "triangular", 1.0
